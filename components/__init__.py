@@ -1,0 +1,1 @@
+"""leanstack components: pure config and manifest logic, and the Pulumi components around it."""

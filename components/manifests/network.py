@@ -1,0 +1,76 @@
+"""How a service is reached and what it may reach.
+
+On top of the namespace's default-deny, each service gets one NetworkPolicy:
+- ingress only from the pods of the services in its `allow_from`, on its port; public services
+  also from the ingress controller's namespace (and from anywhere when behind a LoadBalancer);
+- egress only to the pods of the services in its `depends_on`, on their ports, plus the CIDRs
+  named in `egress_cidrs`. DNS comes from the namespace's allow-dns policy.
+A service with no callers gets an empty ingress list: selected, so it accepts nothing.
+"""
+
+from __future__ import annotations
+
+from components.config import StackConfig
+from components.manifests import metadata, selector_labels
+from components.manifests.workload import port_name
+
+ANYWHERE_V4 = "0.0.0.0/0"
+
+
+def service(config: StackConfig, name: str) -> dict:
+    spec = config.services[name]
+    assert spec.port is not None
+    return {
+        "metadata": metadata(config, name, name),
+        "spec": {
+            "type": "LoadBalancer" if spec.load_balancer else "ClusterIP",
+            "selector": selector_labels(name),
+            "ports": [{"name": port_name(spec), "port": spec.port, "targetPort": port_name(spec), "protocol": "TCP"}],
+        },
+    }
+
+
+def ingress(config: StackConfig, name: str) -> dict:
+    spec = config.services[name]
+    return {
+        "metadata": metadata(config, name, name),
+        "spec": {
+            "ingressClassName": config.ingress_class,
+            "rules": [{
+                "host": spec.host,
+                "http": {"paths": [{
+                    "path": "/",
+                    "pathType": "Prefix",
+                    "backend": {"service": {"name": name, "port": {"number": spec.port}}},
+                }]},
+            }],
+        },
+    }
+
+
+def network_policy(config: StackConfig, name: str) -> dict:
+    spec = config.services[name]
+    peers: list[dict] = [{"podSelector": {"matchLabels": selector_labels(caller)}} for caller in spec.allow_from]
+    if spec.exposure == "public":
+        peers.append({"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": config.ingress_namespace}}})
+        if spec.load_balancer:
+            peers.append({"ipBlock": {"cidr": ANYWHERE_V4}})
+    ingress_rules = [{"from": peers, "ports": [{"protocol": "TCP", "port": spec.port}]}] if peers else []
+    egress_rules = [
+        {
+            "to": [{"podSelector": {"matchLabels": selector_labels(dependency)}}],
+            "ports": [{"protocol": "TCP", "port": config.services[dependency].port}],
+        }
+        for dependency in spec.depends_on
+    ]
+    if spec.egress_cidrs:
+        egress_rules.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.egress_cidrs]})
+    return {
+        "metadata": metadata(config, name, name),
+        "spec": {
+            "podSelector": {"matchLabels": selector_labels(name)},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": ingress_rules,
+            "egress": egress_rules,
+        },
+    }

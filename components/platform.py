@@ -1,0 +1,110 @@
+"""Platform: one stack, built from its validated config.
+
+Providers are explicit (Pulumi.yaml disables the default ones): Kubernetes targets the cluster the
+config names or, with none, renders manifests to `rendered/<stack>/`; Docker builds on the local
+engine. Order: providers -> HardenedNamespace -> an OptimizedImage per built service ->
+a RightSizedService per service, each depending on the namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import pulumi
+import pulumi_docker as docker
+import pulumi_kubernetes as k8s
+
+from components.config import StackConfig
+from components.image import OptimizedImage, OptimizedImageArgs, local_image_size
+from components.namespace import HardenedNamespace, HardenedNamespaceArgs
+from components.service import RightSizedService, RightSizedServiceArgs
+from components.stack_file import ConfigError, stack_file_name, validate_config
+
+
+def config_from_engine() -> StackConfig:
+    """Validate the config the engine handed this program; a bad config stops it cleanly.
+
+    `pulumi.RunError` ends the program with the message alone (no traceback), before any
+    resource has been registered.
+    """
+    runtime = pulumi.runtime.config
+    values = {**runtime.get_config_env(), **runtime.CONFIG.get()}
+    secret_keys = set(runtime.get_config_secret_keys_env()) | set(runtime._SECRET_KEYS.get())
+    try:
+        return validate_config(values, secret_keys, stack_file_name(pulumi.get_stack()))
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def render_directory(config: StackConfig, stack: str) -> Optional[str]:
+    if not config.kubernetes.renders:
+        return None
+    return config.kubernetes.render_dir or f"rendered/{stack}"
+
+
+@dataclass(frozen=True)
+class PlatformArgs:
+    config: StackConfig
+    stack: str
+    # How built images are measured for their size budget; the local Docker engine by default.
+    measure_image_size: Callable[[str], int] = local_image_size
+
+
+class Platform(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    services: dict[str, RightSizedService]
+
+    def __init__(self, name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("leanstack:platform:Platform", name, None, opts)
+        config = args.config
+        cluster = config.kubernetes
+        kubernetes = k8s.Provider(
+            f"{name}-kubernetes",
+            render_yaml_to_directory=render_directory(config, args.stack),
+            kubeconfig=cluster.kubeconfig,
+            context=cluster.context,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_cluster = pulumi.ResourceOptions(parent=self, providers=[kubernetes])
+        namespace = HardenedNamespace(name, HardenedNamespaceArgs(config), opts=in_cluster)
+
+        builds = {service: spec.image.build for service, spec in config.services.items() if spec.image.build}
+        images: dict[str, pulumi.Input[str]] = {
+            service: spec.image.ref for service, spec in config.services.items() if spec.image.ref
+        }
+        if builds:
+            engine = docker.Provider(f"{name}-docker", opts=pulumi.ResourceOptions(parent=self))
+            for service, build in builds.items():
+                image = OptimizedImage(
+                    service,
+                    OptimizedImageArgs(
+                        service=service,
+                        build=build,
+                        repository=f"{config.registry.server}/{config.registry.prefix}/{service}",
+                        tag=args.stack,
+                        measure_size=args.measure_image_size,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
+                )
+                images[service] = image.ref
+
+        secrets = pulumi.Config()
+        self.services = {
+            service: RightSizedService(
+                service,
+                RightSizedServiceArgs(
+                    config=config,
+                    service=service,
+                    image=images[service],
+                    secret_env={env: secrets.require_secret(key) for env, key in spec.secret_env.items()},
+                ),
+                opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes], depends_on=[namespace]),
+            )
+            for service, spec in config.services.items()
+        }
+        self.namespace = namespace.name
+        self.register_outputs({
+            "namespace": self.namespace,
+            "images": {service: component.image for service, component in self.services.items()},
+        })

@@ -1,0 +1,286 @@
+#!/usr/bin/env bash
+# Build leanstack's hermetic Python base images from Debian packages and push
+# them to the local registry (see scripts/docker.sh):
+#
+#   127.0.0.1:5000/leanstack/python:3.11-runtime  minbase + python3 + ca-certificates
+#   127.0.0.1:5000/leanstack/python:3.11-build    runtime + python3-venv/pip/dev + build-essential
+#
+# How: `debootstrap --variant=minbase bookworm` from the Debian mirror this
+# machine's apt uses (read from /etc/apt/sources.list*), security/updates
+# applied in a chroot, packages installed, docs/man/caches/apt lists removed,
+# then `tar -C rootfs -c . | docker import - IMAGE` and `docker push`.
+#
+# Idempotent: each image carries a label org.leanstack.base.hash = sha256 of
+# (suite, variant, package list, cleanup recipe). If the registry already has
+# the tag with the same hash, the image is not rebuilt (it is only pulled into
+# the local engine when missing there). FORCE=1 rebuilds anyway.
+#
+# Environment knobs:
+#   REGISTRY        default 127.0.0.1:5000
+#   LEANSTACK_CACHE default ~/.cache/leanstack  (debs cached in base/debs)
+#   DEBIAN_MIRROR   override the mirror read from apt's sources
+#   SECURITY_MIRROR override the security mirror read from apt's sources
+#   FORCE=1         rebuild even when the registry has a matching image
+#   ONLY=runtime|build  build just one of the two
+set -euo pipefail
+
+REGISTRY="${REGISTRY:-127.0.0.1:5000}"
+CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
+BASE_DIR="$CACHE/base"
+DEB_CACHE="$BASE_DIR/debs"
+WORK="$BASE_DIR/work"
+SUITE=bookworm
+VARIANT=minbase
+REPO="$REGISTRY/leanstack/python"
+SIZES_FILE="$BASE_DIR/sizes.txt"
+# Bump when the recipe below changes in a way that should rebuild the images.
+RECIPE_VERSION=3
+
+RUNTIME_PKGS=(python3 python-is-python3 ca-certificates tzdata)
+BUILD_PKGS=(python3-venv python3-pip python3-dev build-essential)
+
+T_START=$SECONDS
+log() { printf '[base-images %4ss] %s\n' "$((SECONDS - T_START))" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || die "debootstrap and chroot need root"
+docker info >/dev/null 2>&1 || die "no Docker engine: run scripts/docker.sh first"
+curl -fsS -m 3 -o /dev/null "http://$REGISTRY/v2/" || die "registry $REGISTRY does not answer: run scripts/docker.sh first"
+command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/docker.sh first (or apt-get install debootstrap)"
+
+# --- mirrors: the ones this machine's apt uses ---------------------------------
+read_mirrors() {
+  python3 - "$SUITE" <<'PY'
+import glob, re, sys
+suite = sys.argv[1]
+main = sec = None
+def consider(uri, suites, comps):
+    global main, sec
+    uri = uri.rstrip('/')
+    if 'main' not in comps:
+        return
+    for s in suites:
+        if s == suite and main is None:
+            main = uri
+        if s == suite + '-security' and sec is None:
+            sec = uri
+files = ['/etc/apt/sources.list'] + sorted(glob.glob('/etc/apt/sources.list.d/*'))
+for f in files:
+    try:
+        text = open(f).read()
+    except OSError:
+        continue
+    if f.endswith('.sources'):
+        for stanza in re.split(r'\n\s*\n', text):
+            fields = {}
+            for line in stanza.splitlines():
+                if line.startswith('#') or ':' not in line:
+                    continue
+                k, v = line.split(':', 1)
+                fields[k.strip().lower()] = v.split()
+            if 'deb' not in fields.get('types', []) or fields.get('enabled', ['yes'])[0] == 'no':
+                continue
+            for uri in fields.get('uris', []):
+                consider(uri, fields.get('suites', []), fields.get('components', []))
+    elif f.endswith('.list'):
+        for line in text.splitlines():
+            line = re.sub(r'\[[^]]*\]', '', line.split('#', 1)[0]).split()
+            if len(line) >= 4 and line[0] == 'deb':
+                consider(line[1], [line[2]], line[3:])
+print(main or '')
+print(sec or '')
+PY
+}
+{ read -r AUTO_MAIN; read -r AUTO_SEC; } < <(read_mirrors)
+MIRROR="${DEBIAN_MIRROR:-$AUTO_MAIN}"
+SEC_MIRROR="${SECURITY_MIRROR:-$AUTO_SEC}"
+[ -n "$MIRROR" ] || die "no Debian '$SUITE main' source found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
+log "Debian mirror: from apt's sources$( [ -n "$SEC_MIRROR" ] && echo ' (+ security)')"
+
+# --- hashing / registry checks --------------------------------------------------
+recipe_hash() { # $1 = name, rest = packages
+  { echo "recipe=$RECIPE_VERSION suite=$SUITE variant=$VARIANT"; printf '%s\n' "$@";
+    declare -f clean_rootfs; } | sha256sum | cut -c1-16
+}
+
+# Print the value of label org.leanstack.base.hash of REPO:TAG in the registry,
+# or nothing when the tag is absent.
+registry_hash() { # $1 = tag
+  python3 - "$REGISTRY" "leanstack/python" "$1" <<'PY'
+import json, sys, urllib.request
+reg, repo, tag = sys.argv[1:4]
+def get(path, accept=None):
+    req = urllib.request.Request(f"http://{reg}/v2/{repo}/{path}")
+    if accept:
+        req.add_header("Accept", accept)
+    with urllib.request.urlopen(req, timeout=10) as r:
+        return json.load(r)
+try:
+    m = get(f"manifests/{tag}", "application/vnd.docker.distribution.manifest.v2+json")
+    cfg = get(f"blobs/{m['config']['digest']}")
+    print((cfg.get("config", {}).get("Labels") or {}).get("org.leanstack.base.hash", ""))
+except Exception:
+    pass
+PY
+}
+
+# --- rootfs steps -----------------------------------------------------------------
+MOUNTS=()
+cleanup_mounts() {
+  local i
+  for (( i=${#MOUNTS[@]}-1; i>=0; i-- )); do umount -l "${MOUNTS[$i]}" 2>/dev/null || true; done
+  MOUNTS=()
+}
+trap cleanup_mounts EXIT
+
+in_chroot() { # $1 = rootfs, rest = command
+  local root="$1"; shift
+  mountpoint -q "$root/proc" || { mount -t proc proc "$root/proc"; MOUNTS+=("$root/proc"); }
+  # Share downloaded .debs between runs and images (removed from the image by clean_rootfs).
+  mkdir -p "$DEB_CACHE/apt/partial" "$root/var/cache/apt/archives"
+  mountpoint -q "$root/var/cache/apt/archives" || {
+    mount --bind "$DEB_CACHE/apt" "$root/var/cache/apt/archives"; MOUNTS+=("$root/var/cache/apt/archives"); }
+  cp -L /etc/resolv.conf "$root/etc/resolv.conf"
+  # Output goes to a log (apt's "Can not write log (Is /dev/pts mounted?)" is
+  # harmless noise); shown only when the command fails.
+  echo "+ $*" >>"$WORK/chroot.log"
+  if ! chroot "$root" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 \
+      DEBIAN_FRONTEND=noninteractive "$@" >>"$WORK/chroot.log" 2>&1; then
+    tail -n 30 "$WORK/chroot.log" >&2
+    die "in chroot: $* failed (log: $WORK/chroot.log)"
+  fi
+}
+
+write_apt_config() { # $1 = rootfs
+  local root="$1"
+  rm -f "$root/etc/apt/sources.list"
+  {
+    printf 'Types: deb\nURIs: %s\nSuites: %s %s-updates\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+      "$MIRROR" "$SUITE" "$SUITE"
+    if [ -n "$SEC_MIRROR" ]; then
+      printf '\nTypes: deb\nURIs: %s\nSuites: %s-security\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
+        "$SEC_MIRROR" "$SUITE"
+    fi
+  } >"$root/etc/apt/sources.list.d/debian.sources"
+  # Keep images small for anything installed later, too.
+  cat >"$root/etc/apt/apt.conf.d/90leanstack" <<'EOF'
+APT::Install-Recommends "false";
+APT::Install-Suggests "false";
+Acquire::Languages "none";
+EOF
+  cat >"$root/etc/dpkg/dpkg.cfg.d/90leanstack-nodoc" <<'EOF'
+path-exclude /usr/share/doc/*
+path-include /usr/share/doc/*/copyright
+path-exclude /usr/share/man/*
+path-exclude /usr/share/info/*
+path-exclude /usr/share/locale/*
+path-exclude /usr/share/lintian/*
+path-exclude /usr/share/linda/*
+EOF
+  # No daemons may start inside the chroot.
+  printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d"; chmod +x "$root/usr/sbin/policy-rc.d"
+}
+
+clean_rootfs() { # $1 = rootfs
+  local root="$1"
+  rm -f "$root/usr/sbin/policy-rc.d"
+  rm -rf "$root"/var/lib/apt/lists/* "$root"/var/cache/apt/* "$root"/var/cache/debconf/*-old \
+    "$root"/var/lib/dpkg/*-old "$root"/var/log/* "$root"/tmp/* "$root"/var/tmp/* "$root"/root/.cache \
+    "$root"/usr/share/man/* "$root"/usr/share/info/* "$root"/usr/share/lintian "$root"/usr/share/linda \
+    "$root"/usr/share/locale/* "$root"/var/cache/ldconfig/aux-cache
+  find "$root/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
+  find "$root/usr/share/doc" -mindepth 1 -type d -empty -delete 2>/dev/null || true
+  : >"$root/etc/resolv.conf"
+  # Empty, so the engine's own files are bind-mounted over them at run time.
+  : >"$root/etc/hostname"
+}
+
+# debootstrap minbase once per run (into $WORK/minbase), reused by both images.
+MINBASE_READY=0
+make_minbase() {
+  [ "$MINBASE_READY" = 1 ] && return 0
+  rm -rf "$WORK/minbase"; mkdir -p "$WORK/minbase" "$DEB_CACHE"
+  local t=$SECONDS
+  log "debootstrap --variant=$VARIANT $SUITE (debs cached in $DEB_CACHE)"
+  if ! debootstrap --variant="$VARIANT" --cache-dir="$DEB_CACHE" "$SUITE" "$WORK/minbase" "$MIRROR" \
+      >"$WORK/debootstrap.log" 2>&1; then
+    tail -n 30 "$WORK/debootstrap.log" >&2
+    die "debootstrap failed (full log: $WORK/debootstrap.log)"
+  fi
+  log "debootstrap done in $((SECONDS - t))s"
+  t=$SECONDS
+  write_apt_config "$WORK/minbase"
+  in_chroot "$WORK/minbase" apt-get update -qq
+  in_chroot "$WORK/minbase" apt-get -y -qq -o Dpkg::Options::=--force-confold dist-upgrade
+  cleanup_mounts
+  log "security/updates applied in $((SECONDS - t))s"
+  MINBASE_READY=1
+}
+
+build_image() { # $1 = tag, $2 = description, rest = packages
+  local tag="$1" desc="$2"; shift 2
+  local pkgs=("$@") hash ref="$REPO:$tag" root="$WORK/$tag" t
+  hash="$(recipe_hash "${pkgs[@]}")"
+  local have; have="$(registry_hash "$tag")"
+  if [ "${FORCE:-0}" != 1 ] && [ "$have" = "$hash" ]; then
+    log "$ref is up to date in the registry (hash $hash): skipping"
+    docker image inspect "$ref" >/dev/null 2>&1 || { log "pulling $ref into the local engine"; docker pull -q "$ref" >/dev/null; }
+    return 0
+  fi
+  log "building $ref (hash $hash; registry has '${have:-none}')"
+  make_minbase
+  t=$SECONDS
+  rm -rf "$root"; cp -a "$WORK/minbase" "$root"
+  in_chroot "$root" apt-get update -qq
+  in_chroot "$root" apt-get install -y -qq "${pkgs[@]}"
+  # Debian's own "python3 -m pip install" outside a venv stays refused (PEP 668):
+  # images are expected to use a venv, as the leanstack Dockerfiles do.
+  cleanup_mounts
+  log "installed ${pkgs[*]} in $((SECONDS - t))s"
+  clean_rootfs "$root"
+  t=$SECONDS
+  local created; created="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  tar --numeric-owner --xattrs --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -C "$root" -c . | docker import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
+    --change 'ENV LANG=C.UTF-8' \
+    --change 'CMD ["python3"]' \
+    --change "LABEL org.leanstack.base.hash=$hash" \
+    --change "LABEL org.opencontainers.image.title=leanstack/python:$tag" \
+    --change "LABEL org.opencontainers.image.description=\"$desc\"" \
+    --change "LABEL org.opencontainers.image.created=$created" \
+    --change "LABEL org.opencontainers.image.base.name=debian:$SUITE-$VARIANT" \
+    - "$ref" >/dev/null
+  log "imported $ref in $((SECONDS - t))s"
+  t=$SECONDS
+  docker push -q "$ref" >/dev/null
+  log "pushed $ref in $((SECONDS - t))s"
+  rm -rf "$root"
+}
+
+record_sizes() {
+  mkdir -p "$BASE_DIR"
+  {
+    printf '# leanstack base images, %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    local tag
+    for tag in 3.11-runtime 3.11-build; do
+      local ref="$REPO:$tag"
+      docker image inspect "$ref" >/dev/null 2>&1 || continue
+      local bytes pyv
+      bytes="$(docker image inspect -f '{{.Size}}' "$ref")"
+      pyv="$(docker run --rm --network none "$ref" python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null || echo '?')"
+      printf '%-45s %7.1f MB  python %s\n' "$ref" "$(awk -v b="$bytes" 'BEGIN{print b/1000000}')" "$pyv"
+    done
+  } | tee "$SIZES_FILE" >&2
+}
+
+mkdir -p "$WORK"; : >"$WORK/chroot.log"
+case "${ONLY:-all}" in
+  runtime|all) build_image 3.11-runtime "Debian $SUITE minbase + python3 (runtime)" "${RUNTIME_PKGS[@]}" ;;&
+  build|all)   build_image 3.11-build "Debian $SUITE minbase + python3, venv, pip, dev headers, build-essential" \
+                 "${RUNTIME_PKGS[@]}" "${BUILD_PKGS[@]}" ;;
+  runtime|build|all) ;;
+  *) die "ONLY must be runtime, build or all" ;;
+esac
+rm -rf "$WORK/minbase"
+record_sizes
+log "done"

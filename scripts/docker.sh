@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# Make a Docker engine and a local image registry (127.0.0.1:5000) available.
+#
+# Idempotent:
+#   * if `docker info` already answers, that engine is used as is;
+#   * otherwise Debian's docker.io (+ docker-registry, debootstrap) is installed
+#     (only the missing packages) and dockerd is started in the background,
+#     logs and pid under ~/.cache/leanstack/docker/;
+#   * a registry is started on 127.0.0.1:5000 (Debian's docker-registry binary,
+#     storage under ~/.cache/leanstack/registry, no auth) unless
+#     http://127.0.0.1:5000/v2/ already answers.
+#
+# Prints a short summary of what works (engine version, BuildKit, buildx).
+# Environment knobs:
+#   LEANSTACK_CACHE          default ~/.cache/leanstack
+#   LEANSTACK_DOCKER_TIMEOUT seconds to wait for dockerd (default 60)
+#   LEANSTACK_REGISTRY_PORT  default 5000
+#   LEANSTACK_NO_INSTALL=1   never apt-get install (fail instead)
+set -euo pipefail
+
+CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
+DOCKER_DIR="$CACHE/docker"
+REG_DIR="$CACHE/registry"
+TIMEOUT="${LEANSTACK_DOCKER_TIMEOUT:-60}"
+REG_PORT="${LEANSTACK_REGISTRY_PORT:-5000}"
+REG_ADDR="127.0.0.1:${REG_PORT}"
+
+log() { printf '[docker.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+# --- which client ------------------------------------------------------------
+# Prefer a client on PATH (e.g. /usr/local/bin/docker); Debian's is /usr/bin/docker.
+pick_client() {
+  if [ -n "${DOCKER:-}" ]; then echo "$DOCKER"; return; fi
+  if command -v docker >/dev/null 2>&1; then command -v docker; return; fi
+  if [ -x /usr/bin/docker ]; then echo /usr/bin/docker; return; fi
+  echo ""
+}
+
+engine_up() {
+  local c
+  c="$(pick_client)"
+  [ -n "$c" ] && "$c" info >/dev/null 2>&1
+}
+
+need_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    die "$1 needs root (run as root or start a Docker engine yourself)"
+  fi
+}
+
+apt_install_missing() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  [ "${LEANSTACK_NO_INSTALL:-0}" = 1 ] && die "missing packages: ${missing[*]} (LEANSTACK_NO_INSTALL=1)"
+  need_root "installing ${missing[*]}"
+  log "apt-get install -y ${missing[*]}"
+  # Update the lists once if apt has none yet (fresh machine).
+  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+    apt-get update -qq
+  fi
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+    log "install failed; retrying after apt-get update"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fi
+}
+
+# --- engine --------------------------------------------------------------------
+start_dockerd() {
+  need_root "starting dockerd"
+  mkdir -p "$DOCKER_DIR"
+  local pidf="$DOCKER_DIR/dockerd.pid" logf="$DOCKER_DIR/dockerd.log"
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    log "dockerd already running (pid $(cat "$pidf")), waiting for it to answer"
+  else
+    # A stale pid file left by a killed dockerd blocks the next start.
+    rm -f /var/run/docker.pid
+    # Docker's own config: 127.0.0.1:5000 is plain HTTP. Loopback registries are
+    # insecure by default (127.0.0.0/8 is in the default insecure CIDR list),
+    # but listing it makes that explicit and survives other daemon.json settings.
+    local cfg="$DOCKER_DIR/daemon.json"
+    cat >"$cfg" <<EOF
+{
+  "insecure-registries": ["${REG_ADDR}", "localhost:${REG_PORT}"],
+  "storage-driver": "overlay2",
+  "log-driver": "json-file",
+  "log-opts": {"max-size": "10m", "max-file": "2"},
+  "features": {"buildkit": true}
+}
+EOF
+    log "starting dockerd (log: $logf)"
+    # setsid: detach from this shell's job control so the daemon outlives it.
+    setsid dockerd --config-file "$cfg" --pidfile "$pidf.daemon" \
+      >>"$logf" 2>&1 </dev/null &
+    echo $! >"$pidf"
+  fi
+  local t0=$SECONDS
+  until engine_up; do
+    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      log "dockerd exited; last log lines:"; tail -n 30 "$logf" >&2 || true
+      die "dockerd failed to start"
+    fi
+    if (( SECONDS - t0 > TIMEOUT )); then
+      log "dockerd did not answer within ${TIMEOUT}s; last log lines:"; tail -n 30 "$logf" >&2 || true
+      die "timeout waiting for dockerd"
+    fi
+    sleep 1
+  done
+  log "dockerd answers after $((SECONDS - t0))s"
+}
+
+# --- registry ------------------------------------------------------------------
+registry_up() {
+  curl -fsS -m 3 -o /dev/null "http://${REG_ADDR}/v2/" 2>/dev/null
+}
+
+start_registry() {
+  local bin=""
+  for b in docker-registry /usr/bin/docker-registry registry; do
+    if command -v "$b" >/dev/null 2>&1; then bin="$(command -v "$b")"; break; fi
+  done
+  if [ -z "$bin" ]; then
+    apt_install_missing docker-registry
+    bin=/usr/bin/docker-registry
+  fi
+  # The Debian package may start its own systemd unit on :5000 (not on machines
+  # without systemd); if so it already answers and we never get here.
+  mkdir -p "$REG_DIR/data"
+  local cfg="$REG_DIR/config.yml" logf="$REG_DIR/registry.log" pidf="$REG_DIR/registry.pid"
+  cat >"$cfg" <<EOF
+version: 0.1
+log:
+  level: warn
+  fields:
+    service: registry
+storage:
+  filesystem:
+    rootdirectory: ${REG_DIR}/data
+  delete:
+    enabled: true
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: ${REG_ADDR}
+  headers:
+    X-Content-Type-Options: [nosniff]
+health:
+  storagedriver:
+    enabled: true
+    interval: 10s
+    threshold: 3
+EOF
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    log "registry process $(cat "$pidf") exists but does not answer; restarting it"
+    kill "$(cat "$pidf")" 2>/dev/null || true
+    sleep 1
+  fi
+  log "starting registry on ${REG_ADDR} (storage: $REG_DIR/data, log: $logf)"
+  setsid "$bin" serve "$cfg" >>"$logf" 2>&1 </dev/null &
+  echo $! >"$pidf"
+  local t0=$SECONDS
+  until registry_up; do
+    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      tail -n 20 "$logf" >&2 || true
+      die "registry exited"
+    fi
+    (( SECONDS - t0 > 20 )) && { tail -n 20 "$logf" >&2; die "registry did not answer within 20s"; }
+    sleep 0.5
+  done
+  log "registry answers on http://${REG_ADDR}/v2/"
+}
+
+# --- main ----------------------------------------------------------------------
+main() {
+  if engine_up; then
+    log "Docker engine reachable: using it"
+  else
+    # debootstrap is needed by base-images.sh; install it together.
+    apt_install_missing docker.io docker-registry debootstrap
+    command -v dockerd >/dev/null 2>&1 || die "dockerd not found after install"
+    start_dockerd
+  fi
+  # Tools base-images.sh needs, even if the engine was already there.
+  command -v debootstrap >/dev/null 2>&1 || apt_install_missing debootstrap
+
+  if registry_up; then
+    log "registry already answers on ${REG_ADDR}"
+  else
+    start_registry
+  fi
+
+  local c; c="$(pick_client)"
+  local sv cv
+  sv="$("$c" version --format '{{.Server.Version}} (API {{.Server.APIVersion}})' 2>/dev/null || echo '?')"
+  cv="$("$c" version --format '{{.Client.Version}}' 2>/dev/null || echo '?')"
+  local bx="missing"
+  "$c" buildx version >/dev/null 2>&1 && bx="$("$c" buildx version 2>/dev/null | head -1)"
+  local bk="no"
+  # BuildKit without buildx: Debian's 20.10 client carries its own BuildKit
+  # session code; newer clients (>=23) refuse DOCKER_BUILDKIT=1 without buildx.
+  if [ -x /usr/bin/docker ] && DOCKER_BUILDKIT=1 /usr/bin/docker build -q - >/dev/null 2>&1 <<<'FROM scratch
+LABEL x=1' ; then bk="yes (via /usr/bin/docker, DOCKER_BUILDKIT=1)"; fi
+  local ins
+  ins="$("$c" info --format '{{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null || true)"
+  cat >&2 <<EOF
+[docker.sh] summary
+  client            : $c ($cv)
+  engine            : $sv
+  registry          : http://${REG_ADDR}/v2/ ($(registry_up && echo up || echo DOWN))
+  insecure registries: ${ins:-?} (plus CIDRs: $("$c" info --format '{{range .RegistryConfig.InsecureRegistryCIDRs}}{{.}} {{end}}' 2>/dev/null))
+  buildx plugin     : $bx
+  BuildKit          : $bk
+EOF
+}
+
+main "$@"
