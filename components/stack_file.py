@@ -83,12 +83,19 @@ def _duplicate_keys(node: Any, path: tuple[str, ...]) -> Iterable[tuple[str, str
         for key_node, value_node in node.value:
             key = str(key_node.value)
             if key in seen:
-                yield ".".join(path + (key,)), f"duplicate key {key!r} (line {key_node.start_mark.line + 1}); each key may appear once"
+                yield _key_path(path + (key,)), f"duplicate key {key!r} (line {key_node.start_mark.line + 1}); each key may appear once"
             seen.add(key)
             yield from _duplicate_keys(value_node, path + (key,))
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             yield from _duplicate_keys(item, path + (str(index),))
+
+
+def _key_path(path: tuple[str, ...]) -> str:
+    """A YAML path as the key path users know: config.leanstack:services.api -> services.api."""
+    if len(path) >= 2 and path[0] == "config" and path[1].startswith(f"{PROJECT}:"):
+        path = (path[1].split(":", 1)[1], *path[2:])
+    return ".".join(path)
 
 
 def validate_config(values: Mapping[str, Any], secret_keys: set[str], source: str) -> StackConfig:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import pulumi
+import hypothesis  # noqa: F401  imported before any Pulumi event loop runs (CPython 3.11.7 AST recursion bug)
 import pytest
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 
@@ -63,9 +64,12 @@ class ProgramRun:
 
 
 def run_platform(config: StackConfig, stack: str, preview: bool = False,
-                 image_sizes: Optional[dict[str, int]] = None) -> ProgramRun:
-    """Build the Platform for `config` under mocks and wait for every output."""
-    mocks = RecordingMocks()
+                 image_sizes: Optional[dict[str, int]] = None, mocks: Optional[RecordingMocks] = None) -> ProgramRun:
+    """Build the Platform for `config` under mocks and wait for every output.
+
+    Images measure 50Mi unless `image_sizes` (bytes by service) says otherwise.
+    """
+    mocks = mocks or RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="leanstack", stack=stack, preview=preview, monitor=MockMonitor(mocks))
     secret_keys = [f"leanstack:{key}" for key in config.secret_keys()]
     pulumi.runtime.set_all_config({key: TEST_SECRET for key in secret_keys}, secret_keys)

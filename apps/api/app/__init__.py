@@ -1,0 +1,3 @@
+"""leanstack sample API service."""
+
+__version__ = "0.1.0"

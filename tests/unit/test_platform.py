@@ -1,0 +1,102 @@
+"""Platform: what one stack registers, how it is wired, and how it behaves in previews."""
+
+import pulumi
+import pytest
+
+from components.image import ImageOverBudget
+from tests.unit.conftest import RecordingMocks, fake_digest, run_platform, stack_config
+
+COMPONENTS = {
+    "leanstack:platform:Platform": 1,
+    "leanstack:namespace:HardenedNamespace": 1,
+    "leanstack:image:OptimizedImage": 3,
+    "leanstack:service:RightSizedService": 5,
+}
+
+
+def counts(run) -> dict[str, int]:
+    result: dict[str, int] = {}
+    for typ in run.types():
+        result[typ] = result.get(typ, 0) + 1
+    return result
+
+
+def test_dev_registers_exactly_the_expected_resources(dev):
+    assert counts(dev) == {
+        **COMPONENTS,
+        "pulumi:providers:kubernetes": 1,
+        "pulumi:providers:docker": 1,
+        "docker:index/image:Image": 3,
+        "kubernetes:core/v1:Namespace": 1,
+        "kubernetes:core/v1:ResourceQuota": 1,
+        "kubernetes:core/v1:LimitRange": 1,
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2 + 5,
+        "kubernetes:core/v1:ServiceAccount": 5,
+        "kubernetes:core/v1:Secret": 3,
+        "kubernetes:core/v1:PersistentVolumeClaim": 1,
+        "kubernetes:apps/v1:Deployment": 5,
+        "kubernetes:core/v1:Service": 4,
+        "kubernetes:networking.k8s.io/v1:Ingress": 2,
+    }
+
+
+def test_prod_adds_autoscalers_and_disruption_budgets(prod, dev):
+    difference = {typ: n - counts(dev).get(typ, 0) for typ, n in counts(prod).items() if n != counts(dev).get(typ, 0)}
+    assert difference == {
+        "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": 3,
+        "kubernetes:policy/v1:PodDisruptionBudget": 3,
+    }
+
+
+def test_every_kubernetes_object_uses_the_explicit_provider_and_the_stack_namespace(prod):
+    for resource in prod.resources:
+        if resource.typ.startswith("kubernetes:"):
+            assert resource.provider and "pulumi:providers:kubernetes::shop-kubernetes" in resource.provider
+            if resource.typ != "kubernetes:core/v1:Namespace":
+                assert resource.inputs["metadata"]["namespace"] == "shop"
+        if resource.typ == "docker:index/image:Image":
+            assert "pulumi:providers:docker::shop-docker" in resource.provider
+
+
+def test_kubernetes_provider_renders_manifests_when_no_cluster_is_named(dev):
+    (provider,) = dev.of_type("pulumi:providers:kubernetes")
+    assert provider.inputs["renderYamlToDirectory"] == "rendered/dev"
+
+
+def test_built_images_are_pushed_to_the_registry_and_deployed_by_digest(dev):
+    image = {r.name: r.inputs for r in dev.of_type("docker:index/image:Image")}["api-image"]
+    assert image["imageName"] == "127.0.0.1:5000/leanstack/api:dev"
+    assert image["skipPush"] is False
+    build = image["build"]
+    assert build["context"] == "apps/api" and build["dockerfile"] == "apps/api/Dockerfile"
+    assert build["target"] == "runtime" and build["platform"] == "linux/amd64"
+    assert build["builderVersion"] == "BuilderBuildKit"
+    assert build["args"]["RUNTIME_BASE"] == "127.0.0.1:5000/leanstack/python:3.11-runtime"
+    assert build["args"]["BUILDKIT_INLINE_CACHE"] == "1"
+    assert build["cacheFrom"] == {"images": ["127.0.0.1:5000/leanstack/api:dev"]}
+    digest_ref = f"127.0.0.1:5000/leanstack/api@{fake_digest('127.0.0.1:5000/leanstack/api:dev')}"
+    deployed = dev.kind("apps/v1:Deployment")["api"]["spec"]["template"]["spec"]["containers"][0]["image"]
+    assert deployed == digest_ref
+    assert dev.outputs["images"]["api"] == digest_ref
+    assert dev.outputs["images"]["postgres"].startswith("postgres:16.4-bookworm@sha256:")
+
+
+def test_an_image_over_budget_fails_before_its_workload_is_registered():
+    mocks = RecordingMocks()
+    with pytest.raises(ImageOverBudget) as error:
+        run_platform(stack_config("dev"), "dev", image_sizes={"api": 200 << 20}, mocks=mocks)
+    registered = {r.name for r in mocks.registered}
+    assert "api-image" in registered and "api-deployment" not in registered
+    assert str(error.value).startswith("image 127.0.0.1:5000/leanstack/api@sha256:")
+    assert "of service api is 200.0Mi, over its size budget 150Mi (services.api.image.build.size_budget)" in str(error.value)
+
+
+def test_preview_with_unknown_digests_still_registers_every_workload():
+    run = run_platform(stack_config("prod"), "prod", preview=True)
+    assert len(run.of_type("kubernetes:apps/v1:Deployment")) == 5
+    assert run.outputs["images"]["redis"].startswith("redis:7.4-bookworm@sha256:")
+
+
+def test_components_parent_their_children(prod):
+    monitor_urns = [r.name for r in prod.resources]
+    assert "api-deployment" in monitor_urns and "shop-quota" in monitor_urns

@@ -1,0 +1,164 @@
+"""RightSizedService: hardened pods, right-sized resources, probes, scaling, storage, network."""
+
+import pytest
+
+from tests.unit.conftest import STACKS
+
+DEPLOYMENT = "apps/v1:Deployment"
+HPA = "autoscaling/v2:HorizontalPodAutoscaler"
+PDB = "policy/v1:PodDisruptionBudget"
+NETPOL = "networking.k8s.io/v1:NetworkPolicy"
+
+
+def pod(run, name):
+    return run.kind(DEPLOYMENT)[name]["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_workload_runs_hardened(stack_runs, stack):
+    run = stack_runs[stack]
+    for name, deployment in run.kind(DEPLOYMENT).items():
+        spec = deployment["spec"]["template"]["spec"]
+        assert spec["automountServiceAccountToken"] is False
+        assert spec["serviceAccountName"] == name
+        context = spec["securityContext"]
+        assert context["runAsNonRoot"] is True and context["runAsUser"] > 0 and context["runAsGroup"] > 0
+        assert context["fsGroup"] > 0
+        assert context["seccompProfile"] == {"type": "RuntimeDefault"}
+        (container,) = spec["containers"]
+        assert container["securityContext"] == {
+            "runAsNonRoot": True,
+            "allowPrivilegeEscalation": False,
+            "privileged": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        }
+        assert {"/tmp"} <= {mount["mountPath"] for mount in container["volumeMounts"]}
+        for kind in ("requests", "limits"):
+            assert set(container["resources"][kind]) == {"cpu", "memory", "ephemeral-storage"}
+        assert "@sha256:" in container["image"] and ":latest" not in container["image"]
+    for account in run.kind("core/v1:ServiceAccount").values():
+        assert account["automountServiceAccountToken"] is False
+
+
+def test_main_app_is_right_sized_in_prod(prod):
+    (container,) = pod(prod, "api")["containers"]
+    assert container["resources"] == {
+        "requests": {"cpu": "250m", "memory": "384Mi", "ephemeral-storage": "64Mi"},
+        "limits": {"cpu": "500m", "memory": "512Mi", "ephemeral-storage": "256Mi"},
+    }
+    assert pod(prod, "postgres")["containers"][0]["resources"]["requests"]["memory"] == "256Mi"
+    assert pod(prod, "redis")["containers"][0]["resources"]["requests"] == {
+        "cpu": "50m", "memory": "128Mi", "ephemeral-storage": "64Mi"}
+
+
+def test_probes_follow_the_declared_paths_and_one_timing_profile(prod, dev):
+    (api,) = pod(prod, "api")["containers"]
+    assert api["startupProbe"] == {"httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
+                                   "periodSeconds": 5, "timeoutSeconds": 2, "failureThreshold": 24}
+    assert api["readinessProbe"] == {"httpGet": {"path": "/ready", "port": 8080, "scheme": "HTTP"},
+                                     "periodSeconds": 10, "timeoutSeconds": 2, "failureThreshold": 3}
+    assert api["livenessProbe"] == {"httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
+                                    "periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 3}
+    (worker,) = pod(dev, "worker")["containers"]
+    assert worker["livenessProbe"]["exec"] == {"command": ["python", "-m", "worker.health"]}
+    (postgres,) = pod(dev, "postgres")["containers"]
+    assert postgres["readinessProbe"]["tcpSocket"] == {"port": 5432}
+    assert postgres["startupProbe"]["periodSeconds"] * postgres["startupProbe"]["failureThreshold"] == 300
+
+
+def test_rollouts_never_drop_capacity_except_for_single_writer_volumes(prod):
+    deployments = prod.kind(DEPLOYMENT)
+    for name in ("api", "worker", "web", "redis"):
+        assert deployments[name]["spec"]["strategy"] == {
+            "type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
+    assert deployments["postgres"]["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_the_hpa_owns_replicas_with_declared_targets_and_behavior(prod):
+    assert "replicas" not in prod.kind(DEPLOYMENT)["api"]["spec"]
+    hpa = prod.kind(HPA)["api"]["spec"]
+    assert hpa["scaleTargetRef"] == {"apiVersion": "apps/v1", "kind": "Deployment", "name": "api"}
+    assert (hpa["minReplicas"], hpa["maxReplicas"]) == (2, 6)
+    assert hpa["metrics"] == [
+        {"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 70}}},
+        {"type": "Resource", "resource": {"name": "memory", "target": {"type": "Utilization", "averageUtilization": 80}}},
+        {"type": "Pods", "pods": {"metric": {"name": "http_requests_per_second"},
+                                  "target": {"type": "AverageValue", "averageValue": "100"}}},
+    ]
+    assert hpa["behavior"]["scaleDown"]["stabilizationWindowSeconds"] == 300
+    assert hpa["behavior"]["scaleUp"]["stabilizationWindowSeconds"] == 0
+    assert prod.kind(DEPLOYMENT)["postgres"]["spec"]["replicas"] == 1
+
+
+def test_dev_runs_one_fixed_replica_without_hpas_or_pdbs(dev):
+    assert {d["spec"]["replicas"] for d in dev.kind(DEPLOYMENT).values()} == {1}
+    assert dev.kind(HPA) == {} and dev.kind(PDB) == {}
+
+
+def test_a_pdb_exists_exactly_for_services_that_always_run_two_pods(prod):
+    assert set(prod.kind(PDB)) == {"api", "worker", "web"}
+    budget = prod.kind(PDB)["api"]["spec"]
+    assert budget["maxUnavailable"] == 1
+    assert budget["selector"] == {"matchLabels": {"app.kubernetes.io/name": "api"}}
+    assert budget["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+
+
+def test_prod_spreads_replicas_across_zones_and_nodes(prod, dev):
+    keys = [c["topologyKey"] for c in pod(prod, "api")["topologySpreadConstraints"]]
+    assert keys == ["topology.kubernetes.io/zone", "kubernetes.io/hostname"]
+    assert "topologySpreadConstraints" not in pod(dev, "api")
+
+
+def test_database_keeps_its_data_on_a_right_sized_claim(prod):
+    claim = prod.kind("core/v1:PersistentVolumeClaim")["postgres-data"]["spec"]
+    assert claim == {"accessModes": ["ReadWriteOnce"], "storageClassName": "standard",
+                     "resources": {"requests": {"storage": "2Gi"}}}
+    spec = pod(prod, "postgres")
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "postgres-data"}} in spec["volumes"]
+    assert {"name": "data", "mountPath": "/var/lib/postgresql/data"} in spec["containers"][0]["volumeMounts"]
+    assert spec["securityContext"]["runAsUser"] == 999
+
+
+def test_cache_lives_on_a_size_limited_empty_dir(prod):
+    spec = pod(prod, "redis")
+    assert {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}} in spec["volumes"]
+    assert "core/v1:PersistentVolumeClaim" not in {r.typ for r in prod.resources if "redis" in r.name}
+
+
+def test_database_is_reachable_only_from_declared_callers(prod):
+    policy = prod.kind(NETPOL)["postgres"]["spec"]
+    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "postgres"}}
+    assert policy["policyTypes"] == ["Ingress", "Egress"]
+    (rule,) = policy["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": caller}}} for caller in ("api", "worker")]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 5432}]
+    assert policy["egress"] == []
+    assert prod.kind("core/v1:Service")["postgres"]["spec"]["type"] == "ClusterIP"
+    assert "postgres" not in prod.kind("networking.k8s.io/v1:Ingress")
+
+
+def test_public_services_admit_only_the_ingress_controller(prod):
+    (rule,) = prod.kind(NETPOL)["api"]["spec"]["ingress"]
+    assert rule["from"] == [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}}}]
+    ingress = prod.kind("networking.k8s.io/v1:Ingress")["api"]["spec"]
+    assert ingress["rules"][0]["host"] == "api.shop.example.com"
+    assert ingress["rules"][0]["http"]["paths"][0]["backend"] == {"service": {"name": "api", "port": {"number": 8080}}}
+
+
+def test_egress_goes_only_to_declared_dependencies(prod):
+    egress = prod.kind(NETPOL)["worker"]["spec"]["egress"]
+    assert egress == [
+        {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgres"}}}], "ports": [{"protocol": "TCP", "port": 5432}]},
+        {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}}], "ports": [{"protocol": "TCP", "port": 6379}]},
+    ]
+    assert prod.kind(NETPOL)["worker"]["spec"]["ingress"] == []
+
+
+def test_secret_env_comes_from_a_secret_never_from_plain_config(dev):
+    env = {item["name"]: item for item in pod(dev, "api")["containers"][0]["env"]}
+    assert env["DATABASE_PASSWORD"] == {"name": "DATABASE_PASSWORD",
+                                        "valueFrom": {"secretKeyRef": {"name": "api-env", "key": "DATABASE_PASSWORD"}}}
+    secret = dev.kind("core/v1:Secret")["api-env"]
+    # The engine receives the value wrapped as a secret, so state and previews keep it encrypted.
+    assert secret["stringData"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
