@@ -123,8 +123,8 @@ class Limits(ResourceAmounts):
 class Resources(Strict):
     """Container requests (what the scheduler reserves and what we bill) and limits (the ceiling)."""
 
-    requests: Requests
-    limits: Limits
+    requests: Requests = Field(description="Reserved and billed; ephemeral_storage defaults to 64Mi.")
+    limits: Limits = Field(description="Ceiling, >= requests; ephemeral_storage defaults to 256Mi.")
 
     @model_validator(mode="after")
     def _limits_cover_requests(self) -> "Resources":
@@ -141,19 +141,19 @@ class Resources(Strict):
 class PodsMetric(Strict):
     """A per-pod custom metric target, e.g. http_requests_per_second averaging 100."""
 
-    name: str = Field(min_length=1, pattern=r"^[a-zA-Z_][a-zA-Z0-9_:.-]*$")
-    average_value: Quantity
+    name: str = Field(min_length=1, pattern=r"^[a-zA-Z_][a-zA-Z0-9_:.-]*$", description="Metric name.")
+    average_value: Quantity = Field(description="Target average per pod.")
 
 
 class Autoscaling(Strict):
     """An autoscaling/v2 HPA; it owns the replica count, so the Deployment leaves replicas unset."""
 
-    min_replicas: int = Field(ge=1, le=1000)
-    max_replicas: int = Field(ge=1, le=1000)
+    min_replicas: int = Field(ge=1, le=1000, description="Baseline; 2+ adds a PodDisruptionBudget.")
+    max_replicas: int = Field(ge=1, le=1000, description="Ceiling; sizes the namespace quota.")
     cpu_utilization: Optional[int] = Field(70, ge=1, le=100, description="Target average CPU % of requests.")
     memory_utilization: Optional[int] = Field(None, ge=1, le=100, description="Target average memory % of requests.")
-    pods_metric: Optional[PodsMetric] = None
-    scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600)
+    pods_metric: Optional[PodsMetric] = Field(None, description="A custom per-pod metric target.")
+    scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600, description="Wait before scaling down.")
 
     @model_validator(mode="after")
     def _range_and_metric(self) -> "Autoscaling":
@@ -170,13 +170,13 @@ ProbeProfile = Literal["fast", "standard", "slow"]
 class Probes(Strict):
     """Startup, readiness and liveness checks of one kind, timed by one profile (see manifests.PROBE_PROFILES)."""
 
-    type: Literal["http", "tcp", "exec"] = "http"
-    startup_path: HttpPath = "/health"
-    readiness_path: HttpPath = "/ready"
-    liveness_path: HttpPath = "/health"
+    type: Literal["http", "tcp", "exec"] = Field("http", description="How the checks are made.")
+    startup_path: HttpPath = Field("/health", description="For type http.")
+    readiness_path: HttpPath = Field("/ready", description="For type http.")
+    liveness_path: HttpPath = Field("/health", description="For type http.")
     command: Optional[list[str]] = Field(None, min_length=1, description="For type exec.")
     port: Optional[Port] = Field(None, description="Defaults to the service port.")
-    profile: ProbeProfile = "standard"
+    profile: ProbeProfile = Field("standard", description="Timing: fast (60 s to start), standard (2 min), slow (5 min).")
 
     @model_validator(mode="after")
     def _command_for_exec(self) -> "Probes":
@@ -188,25 +188,25 @@ class Probes(Strict):
 class Storage(Strict):
     """A PersistentVolumeClaim (ReadWriteOnce) mounted at mount_path."""
 
-    size: Quantity
-    storage_class: str = Field("standard", pattern=DNS_LABEL)
-    mount_path: AbsolutePath
+    size: Quantity = Field(description="Requested capacity, e.g. 2Gi.")
+    storage_class: str = Field("standard", pattern=DNS_LABEL, description="StorageClass (priced per class).")
+    mount_path: AbsolutePath = Field(description="Where the volume is mounted.")
 
 
 class Cache(Strict):
     """An emptyDir for data that may be lost with the pod; size_limit evicts a runaway cache."""
 
-    mount_path: AbsolutePath
-    size_limit: Quantity
-    medium: Literal["disk", "memory"] = "disk"
+    mount_path: AbsolutePath = Field(description="Where the emptyDir is mounted.")
+    size_limit: Quantity = Field(description="Counts against the ephemeral-storage (disk) or memory limit.")
+    medium: Literal["disk", "memory"] = Field("disk", description="memory uses tmpfs.")
 
 
 class SecurityOverrides(Strict):
     """Named escape hatches from the hardened defaults; every one is visible in config review."""
 
-    run_as_user: int = Field(10001, ge=1, le=2**31 - 1)
-    run_as_group: int = Field(10001, ge=1, le=2**31 - 1)
-    fs_group: int = Field(10001, ge=1, le=2**31 - 1)
+    run_as_user: int = Field(10001, ge=1, le=2**31 - 1, description="Non-root UID the image expects.")
+    run_as_group: int = Field(10001, ge=1, le=2**31 - 1, description="Non-root GID.")
+    fs_group: int = Field(10001, ge=1, le=2**31 - 1, description="Group owning mounted volumes.")
     extra_writable_paths: list[AbsolutePath] = Field(
         default_factory=list, description="Writable emptyDirs besides /tmp on the read-only root filesystem."
     )
@@ -215,16 +215,16 @@ class SecurityOverrides(Strict):
 class ServiceSpec(Strict):
     """One workload: image, size, scaling, checks, storage, and who may talk to it."""
 
-    role: Literal["app", "worker", "web", "database", "cache"] = "app"
-    image: ImageSpec
+    role: Literal["app", "worker", "web", "database", "cache"] = Field("app", description="Databases and caches must stay internal.")
+    image: ImageSpec = Field(description="What the container runs.")
     port: Optional[Port] = Field(None, description="Container port; a service without one gets no Service.")
-    resources: Resources
+    resources: Resources = Field(description="Requests and limits of the one container.")
     replicas: Optional[int] = Field(None, ge=1, le=1000, description="Fixed replicas; 1 if neither this nor autoscaling.")
     autoscaling: Optional[Autoscaling] = None
-    probes: Probes = Field(default_factory=Probes)
-    storage: Optional[Storage] = None
-    cache: Optional[Cache] = None
-    exposure: Literal["internal", "public"] = "internal"
+    probes: Probes = Field(default_factory=Probes, description="Startup, readiness and liveness checks.")
+    storage: Optional[Storage] = Field(None, description="Persistent data (PVC); single replica only.")
+    cache: Optional[Cache] = Field(None, description="Disposable data (emptyDir).")
+    exposure: Literal["internal", "public"] = Field("internal", description="Public services admit the ingress controller.")
     host: Optional[str] = Field(None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Ingress host (public).")
     load_balancer: bool = Field(False, description="Expose a public service through a LoadBalancer Service.")
     allow_from: list[ServiceName] = Field(default_factory=list, description="Services that may call this one.")
@@ -232,11 +232,11 @@ class ServiceSpec(Strict):
     egress_cidrs: list[Annotated[str, AfterValidator(_cidr)]] = Field(
         default_factory=list, description="Explicit egress to addresses outside the cluster."
     )
-    env: dict[EnvName, str] = Field(default_factory=dict)
+    env: dict[EnvName, str] = Field(default_factory=dict, description="Plain environment variables.")
     secret_env: dict[EnvName, Annotated[str, Field(pattern=CONFIG_KEY)]] = Field(
         default_factory=dict, description="Env var -> name of a secret stack config key (pulumi config set --secret)."
     )
-    security: SecurityOverrides = Field(default_factory=SecurityOverrides)
+    security: SecurityOverrides = Field(default_factory=SecurityOverrides, description="Named escape hatches.")
     disruption_min_available: Optional[int] = Field(None, ge=1, description="PDB minAvailable; default maxUnavailable 1.")
 
     @model_validator(mode="after")
@@ -305,15 +305,15 @@ class ServiceSpec(Strict):
 class Registry(Strict):
     """Where built images are pushed; the local registry on loopback by default."""
 
-    server: str = Field("127.0.0.1:5000", min_length=1)
-    prefix: str = Field("leanstack", pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$")
+    server: str = Field("127.0.0.1:5000", min_length=1, description="Registry host[:port].")
+    prefix: str = Field("leanstack", pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$", description="Repository path before the service name.")
 
 
 class Kubernetes(Strict):
     """Deploy to a cluster (kubeconfig/context) or, with neither, render manifests to a directory."""
 
-    kubeconfig: Optional[str] = None
-    context: Optional[str] = None
+    kubeconfig: Optional[str] = Field(None, description="Path or content of a kubeconfig to deploy with.")
+    context: Optional[str] = Field(None, description="Kubeconfig context to deploy to.")
     render_dir: Optional[str] = Field(None, description="Default rendered/<stack> when no cluster is named.")
 
     @model_validator(mode="after")
@@ -335,15 +335,17 @@ class LimitRangeDefaults(Strict):
 
 
 class StackConfig(Strict):
-    environment: Literal["dev", "staging", "prod"]
-    namespace: DnsLabel
+    """One stack (environment): its namespace, where images go, where manifests go, and its services."""
+
+    environment: Literal["dev", "staging", "prod"] = Field(description="Prod adds topology spread.")
+    namespace: DnsLabel = Field(description="Namespace holding every object of the stack.")
     labels: dict[str, str] = Field(default_factory=dict, description="Added to every object.")
     registry: Registry = Field(default_factory=Registry)
     kubernetes: Kubernetes = Field(default_factory=Kubernetes)
     ingress_namespace: DnsLabel = Field("ingress-nginx", description="Namespace of the ingress controller.")
-    ingress_class: str = Field("nginx", min_length=1)
+    ingress_class: str = Field("nginx", min_length=1, description="IngressClass of public services' Ingresses.")
     limit_range: LimitRangeDefaults = Field(default_factory=LimitRangeDefaults)
-    services: dict[ServiceName, ServiceSpec] = Field(min_length=1)
+    services: dict[ServiceName, ServiceSpec] = Field(min_length=1, description="The workloads, by name (a DNS label, at most 40 long).")
 
     @model_validator(mode="after")
     def _references(self) -> "StackConfig":
