@@ -11,7 +11,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import StackConfig
-from components.manifests import as_args, namespace as render
+from components.declare import declare
+from components.manifests import namespace as render
 
 
 @dataclass(frozen=True)
@@ -23,16 +24,17 @@ class HardenedNamespace(pulumi.ComponentResource):
     """Children: Namespace, ResourceQuota, LimitRange, default-deny and allow-dns NetworkPolicies."""
 
     name: pulumi.Output[str]
+    manifests: list[dict]
 
     def __init__(self, name: str, args: HardenedNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:namespace:HardenedNamespace", name, None, opts)
         config = args.config
-        child = pulumi.ResourceOptions(parent=self)
-        namespace = k8s.core.v1.Namespace(f"{name}-ns", **as_args(render.namespace(config)), opts=child)
-        in_namespace = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        k8s.core.v1.ResourceQuota(f"{name}-quota", **as_args(render.resource_quota(config)), opts=in_namespace)
-        k8s.core.v1.LimitRange(f"{name}-defaults", **as_args(render.limit_range(config)), opts=in_namespace)
-        k8s.networking.v1.NetworkPolicy(f"{name}-default-deny", **as_args(render.default_deny(config)), opts=in_namespace)
-        k8s.networking.v1.NetworkPolicy(f"{name}-allow-dns", **as_args(render.allow_dns(config)), opts=in_namespace)
+        self.manifests = []
+        namespace = declare(self, self.manifests, k8s.core.v1.Namespace, f"{name}-ns", render.namespace(config))
+        inside = {"depends_on": [namespace]}
+        declare(self, self.manifests, k8s.core.v1.ResourceQuota, f"{name}-quota", render.resource_quota(config), **inside)
+        declare(self, self.manifests, k8s.core.v1.LimitRange, f"{name}-defaults", render.limit_range(config), **inside)
+        declare(self, self.manifests, k8s.networking.v1.NetworkPolicy, f"{name}-default-deny", render.default_deny(config), **inside)
+        declare(self, self.manifests, k8s.networking.v1.NetworkPolicy, f"{name}-allow-dns", render.allow_dns(config), **inside)
         self.name = namespace.metadata.apply(lambda meta: meta.name)
         self.register_outputs({"name": self.name})

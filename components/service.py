@@ -14,7 +14,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.config import StackConfig
-from components.manifests import as_args, network, scaling, workload
+from components.declare import declare
+from components.manifests import network, scaling, workload
 
 
 @dataclass(frozen=True)
@@ -29,33 +30,34 @@ class RightSizedService(pulumi.ComponentResource):
     deployment_name: pulumi.Output[str]
     image: pulumi.Output[str]
     address: Optional[str]
+    manifests: list[dict]
 
     def __init__(self, name: str, args: RightSizedServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:service:RightSizedService", name, None, opts)
         config, service_name = args.config, args.service
         spec = config.services[service_name]
-        child = pulumi.ResourceOptions(parent=self)
-        k8s.core.v1.ServiceAccount(f"{name}-sa", **as_args(workload.service_account(config, service_name)), opts=child)
+        self.manifests = declared = []
+        declare(self, declared, k8s.core.v1.ServiceAccount, f"{name}-sa", workload.service_account(config, service_name))
         if spec.secret_env:
-            k8s.core.v1.Secret(
-                f"{name}-env",
-                **as_args(workload.env_secret(config, service_name, {env: pulumi.Output.secret(args.secret_env[env]) for env in spec.secret_env})),
-                opts=child,
-            )
+            values = {env: pulumi.Output.secret(args.secret_env[env]) for env in spec.secret_env}
+            declare(self, declared, k8s.core.v1.Secret, f"{name}-env", workload.env_secret(config, service_name, values))
         if spec.storage is not None:
-            k8s.core.v1.PersistentVolumeClaim(f"{name}-data", **as_args(workload.persistent_volume_claim(config, service_name)), opts=child)
-        deployment = k8s.apps.v1.Deployment(f"{name}-deployment", **as_args(workload.deployment(config, service_name, args.image)), opts=child)
+            claim = workload.persistent_volume_claim(config, service_name)
+            declare(self, declared, k8s.core.v1.PersistentVolumeClaim, f"{name}-data", claim)
+        rollout = workload.deployment(config, service_name, args.image)
+        deployment = declare(self, declared, k8s.apps.v1.Deployment, f"{name}-deployment", rollout)
         if spec.port is not None:
-            k8s.core.v1.Service(f"{name}-svc", **as_args(network.service(config, service_name)), opts=child)
+            declare(self, declared, k8s.core.v1.Service, f"{name}-svc", network.service(config, service_name))
         if spec.host is not None:
-            k8s.networking.v1.Ingress(f"{name}-ingress", **as_args(network.ingress(config, service_name)), opts=child)
+            declare(self, declared, k8s.networking.v1.Ingress, f"{name}-ingress", network.ingress(config, service_name))
         if spec.autoscaling is not None:
-            k8s.autoscaling.v2.HorizontalPodAutoscaler(
-                f"{name}-hpa", **as_args(scaling.horizontal_pod_autoscaler(config, service_name)), opts=child
-            )
+            hpa = scaling.horizontal_pod_autoscaler(config, service_name)
+            declare(self, declared, k8s.autoscaling.v2.HorizontalPodAutoscaler, f"{name}-hpa", hpa)
         if scaling.needs_disruption_budget(config, service_name):
-            k8s.policy.v1.PodDisruptionBudget(f"{name}-pdb", **as_args(scaling.pod_disruption_budget(config, service_name)), opts=child)
-        k8s.networking.v1.NetworkPolicy(f"{name}-netpol", **as_args(network.network_policy(config, service_name)), opts=child)
+            budget = scaling.pod_disruption_budget(config, service_name)
+            declare(self, declared, k8s.policy.v1.PodDisruptionBudget, f"{name}-pdb", budget)
+        policy = network.network_policy(config, service_name)
+        declare(self, declared, k8s.networking.v1.NetworkPolicy, f"{name}-netpol", policy)
 
         self.deployment_name = deployment.metadata.apply(lambda meta: meta.name)
         self.image = pulumi.Output.from_input(args.image)

@@ -30,6 +30,19 @@ def metadata(config: StackConfig, name: str, service_name: str | None = None, **
     return {"name": name, "namespace": config.namespace, "labels": labels, **extra}
 
 
+API_VERSIONS = {
+    "Namespace": "v1", "ResourceQuota": "v1", "LimitRange": "v1", "ServiceAccount": "v1", "Secret": "v1",
+    "PersistentVolumeClaim": "v1", "Service": "v1", "Deployment": "apps/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2", "PodDisruptionBudget": "policy/v1",
+    "NetworkPolicy": "networking.k8s.io/v1", "Ingress": "networking.k8s.io/v1",
+}
+
+
+def header(kind: str, config: StackConfig, name: str, service_name: str | None = None) -> dict:
+    """apiVersion, kind and metadata of an object in the stack's namespace."""
+    return {"apiVersion": API_VERSIONS[kind], "kind": kind, "metadata": metadata(config, name, service_name)}
+
+
 def as_args(manifest: dict) -> dict:
     """A manifest's top-level fields as Pulumi resource keyword arguments (snake_case).
 

@@ -8,7 +8,7 @@ Network policies are additive: a pod selected by any policy accepts only what so
 from __future__ import annotations
 
 from components.config import StackConfig
-from components.manifests import metadata, stack_labels
+from components.manifests import header, stack_labels
 from components.quantities import parse_quantity
 from components.sizing import RESOURCE_KEYS, format_amount, largest_limits, stack_footprint
 
@@ -24,7 +24,7 @@ def namespace(config: StackConfig) -> dict:
         for mode in ("enforce", "audit", "warn")
         for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
     }
-    return {"metadata": {"name": config.namespace, "labels": {**stack_labels(config), **pod_security}}}
+    return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": config.namespace, "labels": {**stack_labels(config), **pod_security}}}
 
 
 def resource_quota(config: StackConfig) -> dict:
@@ -41,7 +41,7 @@ def resource_quota(config: StackConfig) -> dict:
         "services.loadbalancers": str(footprint.load_balancers),
         "services.nodeports": "0",
     })
-    return {"metadata": metadata(config, "quota"), "spec": {"hard": hard}}
+    return {**header("ResourceQuota", config, "quota"), "spec": {"hard": hard}}
 
 
 def limit_range(config: StackConfig) -> dict:
@@ -56,12 +56,12 @@ def limit_range(config: StackConfig) -> dict:
     claims = [s.storage.size for s in config.services.values() if s.storage is not None]
     if claims:
         limits.append({"type": "PersistentVolumeClaim", "max": {"storage": max(claims, key=parse_quantity)}})
-    return {"metadata": metadata(config, "defaults"), "spec": {"limits": limits}}
+    return {**header("LimitRange", config, "defaults"), "spec": {"limits": limits}}
 
 
 def default_deny(config: StackConfig) -> dict:
     return {
-        "metadata": metadata(config, "default-deny"),
+        **header("NetworkPolicy", config, "default-deny"),
         "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
     }
 
@@ -69,7 +69,7 @@ def default_deny(config: StackConfig) -> dict:
 def allow_dns(config: StackConfig) -> dict:
     """Name resolution is the one egress every pod needs: to the cluster DNS in kube-system only."""
     return {
-        "metadata": metadata(config, "allow-dns"),
+        **header("NetworkPolicy", config, "allow-dns"),
         "spec": {
             "podSelector": {},
             "policyTypes": ["Egress"],

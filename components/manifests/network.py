@@ -11,7 +11,7 @@ A service with no callers gets an empty ingress list: selected, so it accepts no
 from __future__ import annotations
 
 from components.config import StackConfig
-from components.manifests import metadata, selector_labels
+from components.manifests import header, metadata, selector_labels
 from components.manifests.workload import port_name
 
 ANYWHERE_V4 = "0.0.0.0/0"
@@ -21,7 +21,7 @@ def service(config: StackConfig, name: str) -> dict:
     spec = config.services[name]
     assert spec.port is not None
     return {
-        "metadata": metadata(config, name, name),
+        **header("Service", config, name, name),
         "spec": {
             "type": "LoadBalancer" if spec.load_balancer else "ClusterIP",
             "selector": selector_labels(name),
@@ -33,7 +33,7 @@ def service(config: StackConfig, name: str) -> dict:
 def ingress(config: StackConfig, name: str) -> dict:
     spec = config.services[name]
     return {
-        "metadata": metadata(config, name, name),
+        **header("Ingress", config, name, name),
         "spec": {
             "ingressClassName": config.ingress_class,
             "rules": [{
@@ -66,7 +66,7 @@ def network_policy(config: StackConfig, name: str) -> dict:
     if spec.egress_cidrs:
         egress_rules.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.egress_cidrs]})
     return {
-        "metadata": metadata(config, name, name),
+        **header("NetworkPolicy", config, name, name),
         "spec": {
             "podSelector": {"matchLabels": selector_labels(name)},
             "policyTypes": ["Ingress", "Egress"],

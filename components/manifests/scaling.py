@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.config import StackConfig
-from components.manifests import metadata, selector_labels
+from components.manifests import header, metadata, selector_labels
 
 # Scale up fast (double, or +2 pods, per minute, whichever is more); scale down gently (at most half
 # per minute) and only after the configured stabilization window, so a dip doesn't drop capacity.
@@ -32,7 +32,7 @@ def horizontal_pod_autoscaler(config: StackConfig, name: str) -> dict:
             },
         })
     return {
-        "metadata": metadata(config, name, name),
+        **header("HorizontalPodAutoscaler", config, name, name),
         "spec": {
             "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
             "minReplicas": autoscaling.min_replicas,
@@ -63,7 +63,7 @@ def pod_disruption_budget(config: StackConfig, name: str) -> dict:
         else {"maxUnavailable": 1}
     )
     return {
-        "metadata": metadata(config, name, name),
+        **header("PodDisruptionBudget", config, name, name),
         "spec": {
             **budget,
             "selector": {"matchLabels": selector_labels(name)},

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from components.config import WRITABLE_PATH_SIZE, ServiceSpec, StackConfig
-from components.manifests import metadata, selector_labels
+from components.manifests import header, metadata, selector_labels
 from components.sizing import RESOURCE_KEYS, ROLLING_SURGE, rolls_without_surge
 
 # Seconds. Startup gets failureThreshold x period to come up; liveness runs at half the
@@ -25,7 +25,7 @@ REVISION_HISTORY = 5
 
 
 def service_account(config: StackConfig, name: str) -> dict:
-    return {"metadata": metadata(config, name, name), "automountServiceAccountToken": False}
+    return {**header("ServiceAccount", config, name, name), "automountServiceAccountToken": False}
 
 
 def secret_name(name: str) -> str:
@@ -34,14 +34,14 @@ def secret_name(name: str) -> str:
 
 def env_secret(config: StackConfig, name: str, values: dict[str, Any]) -> dict:
     """The service's secret env vars; values are deploy-time secrets, never in config text."""
-    return {"metadata": metadata(config, secret_name(name), name), "type": "Opaque", "stringData": values}
+    return {**header("Secret", config, secret_name(name), name), "type": "Opaque", "stringData": values}
 
 
 def persistent_volume_claim(config: StackConfig, name: str) -> dict:
     storage = config.services[name].storage
     assert storage is not None
     return {
-        "metadata": metadata(config, f"{name}-data", name),
+        **header("PersistentVolumeClaim", config, f"{name}-data", name),
         "spec": {
             "accessModes": ["ReadWriteOnce"],
             "storageClassName": storage.storage_class,
@@ -61,7 +61,7 @@ def deployment(config: StackConfig, name: str, image: Any) -> dict:
     if service.autoscaling is None:
         # With an HPA the replica count is left out: the HPA owns it, and server-side apply would fight it.
         spec["replicas"] = service.min_replicas
-    return {"metadata": metadata(config, name, name), "spec": spec}
+    return {**header("Deployment", config, name, name), "spec": spec}
 
 
 def _strategy(service: ServiceSpec) -> dict:
