@@ -10,3 +10,4 @@ platform = Platform(config.namespace, PlatformArgs(config=config, stack=pulumi.g
 pulumi.export("namespace", platform.namespace)
 pulumi.export("images", {name: service.image for name, service in platform.services.items()})
 pulumi.export("addresses", {name: service.address for name, service in platform.services.items() if service.address})
+pulumi.export("cost", platform.cost)

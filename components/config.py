@@ -19,6 +19,7 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from components.quantities import QuantityError, format_bytes, parse_quantity
+from costing.sheets import DEFAULT_SHEET, SHEETS, PriceSheet
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
@@ -334,6 +335,31 @@ class LimitRangeDefaults(Strict):
     default_limit: Limits = Limits(cpu="250m", memory="256Mi", ephemeral_storage="256Mi")
 
 
+class CostSettings(Strict):
+    """How previews price the stack: a shipped price sheet by name, or `custom` with custom_sheet."""
+
+    price_sheet: str = Field(DEFAULT_SHEET, description="A shipped sheet name, or custom.")
+    custom_sheet: Optional[PriceSheet] = Field(None, description="Your own unit prices (with price_sheet: custom).")
+    image_pulls_per_month: int = Field(0, ge=0, description="Pulls of each built image, for transfer cost.")
+
+    @model_validator(mode="after")
+    def _known_sheet(self) -> "CostSettings":
+        if self.price_sheet == "custom":
+            if self.custom_sheet is None:
+                raise ValueError("price_sheet custom needs custom_sheet with your unit prices")
+        elif self.price_sheet not in SHEETS:
+            raise ValueError(
+                f"unknown price sheet {self.price_sheet!r}; use one of {', '.join(sorted(SHEETS))}, "
+                "or custom with custom_sheet"
+            )
+        elif self.custom_sheet is not None:
+            raise ValueError("custom_sheet is only used with price_sheet: custom")
+        return self
+
+    def sheet(self) -> PriceSheet:
+        return self.custom_sheet if self.custom_sheet is not None else SHEETS[self.price_sheet]
+
+
 class StackConfig(Strict):
     """One stack (environment): its namespace, where images go, where manifests go, and its services."""
 
@@ -345,6 +371,7 @@ class StackConfig(Strict):
     ingress_namespace: DnsLabel = Field("ingress-nginx", description="Namespace of the ingress controller.")
     ingress_class: str = Field("nginx", min_length=1, description="IngressClass of public services' Ingresses.")
     limit_range: LimitRangeDefaults = Field(default_factory=LimitRangeDefaults)
+    cost: CostSettings = Field(default_factory=CostSettings, description="Price sheet for the `cost` output and previews.")
     services: dict[ServiceName, ServiceSpec] = Field(min_length=1, description="The workloads, by name (a DNS label, at most 40 long).")
 
     @model_validator(mode="after")

@@ -19,6 +19,7 @@ from components.config import StackConfig
 from components.image import OptimizedImage, OptimizedImageArgs, local_image_size
 from components.namespace import HardenedNamespace, HardenedNamespaceArgs
 from components.service import RightSizedService, RightSizedServiceArgs
+from costing.model import price_objects
 from components.stack_file import ConfigError, stack_file_name, validate_config
 
 
@@ -54,6 +55,7 @@ class PlatformArgs:
 class Platform(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     services: dict[str, RightSizedService]
+    cost: dict
 
     def __init__(self, name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:platform:Platform", name, None, opts)
@@ -104,7 +106,11 @@ class Platform(pulumi.ComponentResource):
             for service, spec in config.services.items()
         }
         self.namespace = namespace.name
+        declared = namespace.manifests + [m for component in self.services.values() for m in component.manifests]
+        # Priced from the objects themselves, so `pulumi preview` shows `cost` change before apply.
+        self.cost = price_objects(declared, config.cost.sheet()).summary()
         self.register_outputs({
             "namespace": self.namespace,
             "images": {service: component.image for service, component in self.services.items()},
+            "cost": self.cost,
         })

@@ -198,7 +198,7 @@ def _explain_one(error: Mapping[str, Any]) -> tuple[str, str]:
         "int_parsing": "an integer", "int_type": "an integer", "int_from_float": "a whole number",
         "string_type": "a string", "bool_parsing": "true or false", "bool_type": "true or false",
         "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping",
-        "list_type": "a list",
+        "list_type": "a list", "decimal_parsing": "a decimal number", "decimal_type": "a decimal number",
     }.get(kind)
     if expected:
         return path, f"expected {expected}, got {type(value).__name__} {value!r}"

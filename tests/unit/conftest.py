@@ -82,6 +82,7 @@ def run_platform(config: StackConfig, stack: str, preview: bool = False,
             PlatformArgs(config=config, stack=stack, measure_image_size=lambda ref: (image_sizes or {}).get(ref.split("/")[-1].split("@")[0], 50 << 20)),
         )
         images = pulumi.Output.all(**{name: s.image for name, s in platform.services.items()})
+        run.outputs["cost"] = platform.cost
         return pulumi.Output.all(platform.namespace, images).apply(lambda values: run.outputs.update(namespace=values[0], images=values[1]))
 
     program()

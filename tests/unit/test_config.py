@@ -57,7 +57,7 @@ BAD_CONFIG = [
                  "Pulumi.dev.yaml: services.api.replica: unknown key 'replica'; allowed keys: allow_from, autoscaling,",
                  id="unknown-service-key"),
     pytest.param("dev", [("servces", {})],
-                 "Pulumi.dev.yaml: servces: unknown key 'servces'; allowed keys: environment, ingress_class,", id="unknown-top-key"),
+                 "Pulumi.dev.yaml: servces: unknown key 'servces'; allowed keys: cost, environment, ingress_class,", id="unknown-top-key"),
     pytest.param("dev", [("services.api.resources.requests.cpu", "250x")],
                  "Pulumi.dev.yaml: services.api.resources.requests.cpu: '250x' is not a Kubernetes quantity: use a number",
                  id="malformed-quantity"),
@@ -118,6 +118,18 @@ BAD_CONFIG = [
                  "(64Mi + 256Mi); raise it above 320Mi", id="cache-exceeds-ephemeral-limit"),
     pytest.param("dev", [("services.api.env", {"2FA": "on"})],
                  "services.api.env.2FA: '2FA' is not allowed; use an environment variable name", id="bad-env-name"),
+    pytest.param("dev", [("cost", {"price_sheet": "aws"})],
+                 "Pulumi.dev.yaml: cost: unknown price sheet 'aws'; use one of aws-eks-fargate-us-east-1, "
+                 "gke-autopilot-us-central1, opencost-default, or custom with custom_sheet", id="unknown-price-sheet"),
+    pytest.param("dev", [("cost", {"price_sheet": "custom", "custom_sheet": {
+                     "name": "mine", "source": "our contract", "date": "2026-11-01", "cpu_core_hour": "-0.01",
+                     "memory_gib_hour": "0.004", "storage_gib_month": {"default": "0.1"}}})],
+                 "Pulumi.dev.yaml: cost.custom_sheet.cpu_core_hour: '-0.01' is out of range; must be >= 0",
+                 id="negative-price"),
+    pytest.param("dev", [("cost", {"price_sheet": "custom", "custom_sheet": {
+                     "name": "mine", "source": "our contract", "date": "2026-11-01", "cpu_core_hour": "0.03",
+                     "storage_gib_month": {"default": "0.1"}}})],
+                 "Pulumi.dev.yaml: cost.custom_sheet.memory_gib_hour: required key is missing", id="missing-price"),
     pytest.param("dev", [("services.api.probes.startup_path", "health")],
                  'services.api.probes.startup_path: \'health\' is not an HTTP path; did you mean "/health"?', id="probe-path"),
 ]

@@ -1,9 +1,11 @@
 """Platform: what one stack registers, how it is wired, and how it behaves in previews."""
 
-import pulumi
+from decimal import Decimal
+
 import pytest
 
 from components.image import ImageOverBudget
+from costing.model import cents
 from tests.unit.conftest import RecordingMocks, fake_digest, run_platform, stack_config
 
 COMPONENTS = {
@@ -100,3 +102,18 @@ def test_preview_with_unknown_digests_still_registers_every_workload():
 def test_components_parent_their_children(prod):
     monitor_urns = [r.name for r in prod.resources]
     assert "api-deployment" in monitor_urns and "shop-quota" in monitor_urns
+
+
+def test_cost_output_prices_what_the_stack_registers(prod):
+    cost = prod.outputs["cost"]
+    assert cost["sheet"] == "gke-autopilot-us-central1" and cost["currency"] == "USD"
+    assert set(cost["by_service"]) == {"api", "worker", "web", "postgres", "redis"}
+    assert set(cost["by_category"]) == {"compute", "storage", "network", "registry"}
+    # postgres: one pod billed at its limits (Autopilot sheet): 0.5 cpu x 0.0445 + 0.5Gi x 0.0049225
+    # + 0.25Gi ephemeral x 0.0000548 per hour, x 730; plus 2Gi standard PD x 0.04.
+    pod = (Decimal("0.5") * Decimal("0.0445") + Decimal("0.5") * Decimal("0.0049225")
+           + Decimal("0.25") * Decimal("0.0000548")) * 730
+    expected = cents(pod + 2 * Decimal("0.04"))
+    assert cost["by_service"]["postgres"] == {"baseline": str(expected), "ceiling": str(expected)}
+    low, high = (Decimal(cost["monthly"][k]) for k in ("baseline", "ceiling"))
+    assert Decimal(0) < low < high

@@ -1,0 +1,119 @@
+"""The cost model, checked against numbers computed by hand with a round-number sheet."""
+
+from decimal import Decimal
+
+import pytest
+from pydantic import ValidationError
+
+from costing.model import ImageUsage, price_objects
+from costing.sheets import SHEETS, PriceSheet
+
+SHEET = PriceSheet(
+    name="test", source="hand-made", date="2026-11-01",
+    cpu_core_hour=Decimal("0.04"), memory_gib_hour=Decimal("0.005"), ephemeral_gib_hour=Decimal("0"),
+    storage_gib_month={"standard": Decimal("0.10"), "default": Decimal("0.20")},
+    load_balancer_hour=Decimal("0.025"), registry_gib_month=Decimal("0.10"), egress_gib=Decimal("0.09"),
+)
+
+
+def deployment(name, cpu, memory, replicas=None, limits=None, init=None):
+    container = {"name": name, "resources": {"requests": {"cpu": cpu, "memory": memory}, **({"limits": limits} if limits else {})}}
+    spec = {"template": {"spec": {"containers": [container], **({"initContainers": [init]} if init else {})}}}
+    if replicas is not None:
+        spec["replicas"] = replicas
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "shop",
+            "labels": {"app.kubernetes.io/name": name}}, "spec": spec}
+
+
+def hpa(target, low, high):
+    return {"kind": "HorizontalPodAutoscaler", "metadata": {"name": target, "namespace": "shop"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": target}, "minReplicas": low, "maxReplicas": high}}
+
+
+def claim(name, size, storage_class="standard"):
+    return {"kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": "shop",
+            "labels": {"app.kubernetes.io/name": "postgres"}},
+            "spec": {"storageClassName": storage_class, "resources": {"requests": {"storage": size}}}}
+
+
+def test_guide_right_sizing_before_and_after():
+    before = price_objects([deployment("api", "500m", "512Mi"), hpa("api", 3, 6), claim("postgres-data", "10Gi")], SHEET)
+    after = price_objects([deployment("api", "250m", "384Mi"), hpa("api", 2, 6), claim("postgres-data", "2Gi")], SHEET)
+    # api pod: 0.5 x 0.04 + 0.5 x 0.005 = 0.0225/h = 16.425/month; after 0.25 x 0.04 + 0.375 x 0.005 = 0.011875/h = 8.66875
+    assert before.by_resource() == {
+        "Deployment/shop/api": (Decimal("49.275"), Decimal("98.55")),
+        "PersistentVolumeClaim/shop/postgres-data": (Decimal("1.0"), Decimal("1.0")),
+    }
+    assert after.by_resource() == {
+        "Deployment/shop/api": (Decimal("17.3375"), Decimal("52.0125")),
+        "PersistentVolumeClaim/shop/postgres-data": (Decimal("0.2"), Decimal("0.2")),
+    }
+    assert after.total()[0] - before.total()[0] == Decimal("-32.7375")
+    assert after.summary()["monthly"] == {"baseline": "17.54", "ceiling": "52.21"}
+
+
+def test_fixed_replicas_and_the_default_of_one():
+    report = price_objects([deployment("web", "100m", "128Mi", replicas=3), deployment("one", "100m", "128Mi")], SHEET)
+    # 0.1 x 0.04 + 0.125 x 0.005 = 0.004625/h x 730 = 3.37625 per pod
+    assert report.by_resource()["Deployment/shop/web"] == (Decimal("10.12875"), Decimal("10.12875"))
+    assert report.by_resource()["Deployment/shop/one"] == (Decimal("3.37625"), Decimal("3.37625"))
+
+
+def test_limits_are_billed_only_where_the_sheet_says_so():
+    objects = [deployment("api", "250m", "256Mi", replicas=1, limits={"cpu": "1", "memory": "512Mi"})]
+    requests_only = price_objects(objects, SHEET).total()[0]
+    with_limits = price_objects(objects, SHEET.model_copy(update={"bill_limits": True})).total()[0]
+    assert requests_only == (Decimal("0.01") + Decimal("0.00125")) * 730
+    assert with_limits == (Decimal("0.04") + Decimal("0.0025")) * 730
+
+
+def test_a_missing_request_defaults_to_its_limit_and_init_containers_count_when_larger():
+    objects = [deployment("job", None, "1Gi", replicas=1, limits={"cpu": "2"},
+                          init={"name": "migrate", "resources": {"requests": {"cpu": "3", "memory": "256Mi"}}})]
+    objects[0]["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"].pop("cpu")
+    # cpu: max(limit 2 as request, init 3) = 3 cores; memory: max(1Gi, 256Mi) = 1Gi
+    assert price_objects(objects, SHEET).total()[0] == (3 * Decimal("0.04") + Decimal("0.005")) * 730
+
+
+def test_storage_classes_load_balancers_and_images():
+    lb = {"kind": "Service", "metadata": {"name": "edge", "namespace": "shop"}, "spec": {"type": "LoadBalancer"}}
+    report = price_objects(
+        [claim("a", "5Gi", "standard"), claim("b", "512Mi", "fast-ssd"), lb],
+        SHEET,
+        images=[ImageUsage("api", size_bytes=150 * 2**20, pulls_per_month=200, service="api")],
+    )
+    by = report.by_resource()
+    assert by["PersistentVolumeClaim/shop/a"][0] == Decimal("0.5")
+    assert by["PersistentVolumeClaim/shop/b"][0] == Decimal("0.1")  # unknown class -> default 0.20
+    assert by["Service/shop/edge"][0] == Decimal("18.25")
+    categories = report.grouped("category")
+    # 150Mi = 0.146484375Gi: stored 0.0146484375; 200 pulls x 0.146484375 x 0.09 = 2.63671875
+    assert categories["registry"][0] == Decimal("0.0146484375")
+    assert categories["network"][0] == Decimal("18.25") + Decimal("2.63671875")
+
+
+def test_summary_groups_by_category_and_service():
+    summary = price_objects([deployment("api", "500m", "512Mi"), hpa("api", 3, 6), claim("postgres-data", "10Gi")], SHEET).summary()
+    assert summary["by_category"] == {
+        "compute": {"baseline": "49.28", "ceiling": "98.55"},
+        "storage": {"baseline": "1.00", "ceiling": "1.00"},
+        "network": {"baseline": "0.00", "ceiling": "0.00"},
+        "registry": {"baseline": "0.00", "ceiling": "0.00"},
+    }
+    assert set(summary["by_service"]) == {"api", "postgres"}
+
+
+def test_shipped_sheets_name_their_source_and_date():
+    assert set(SHEETS) == {"aws-eks-fargate-us-east-1", "gke-autopilot-us-central1", "opencost-default"}
+    for sheet in SHEETS.values():
+        assert sheet.source and sheet.date and sheet.cpu_core_hour > 0 and sheet.memory_gib_hour > 0
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"cpu_core_hour": "-0.01"}, "greater than or equal to 0"),
+    ({"memory_gib_hour": None}, "Decimal input should be"),
+])
+def test_negative_or_missing_prices_are_rejected(change, message):
+    data = {**SHEET.model_dump(), **change}
+    with pytest.raises(ValidationError, match=message):
+        PriceSheet.model_validate(data)
