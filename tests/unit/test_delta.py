@@ -1,0 +1,84 @@
+"""The preview delta: steps with old and new inputs, priced side by side."""
+
+from decimal import Decimal
+
+from costing.delta import Step, cost_delta, to_json, to_markdown
+from tests.unit.test_costing import SHEET, claim, deployment, hpa
+
+DEP = "kubernetes:apps/v1:Deployment"
+
+
+def urn(typ, name):
+    return f"urn:pulumi:dev::leanstack::leanstack:platform:Platform${typ}::{name}"
+
+
+def guide_change_steps():
+    return [
+        Step("same", urn(DEP, "api-deployment"), DEP, deployment("api", "500m", "512Mi"), deployment("api", "500m", "512Mi")),
+        Step("update", urn("kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "api-hpa"), "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+             hpa("api", 3, 6), hpa("api", 2, 6)),
+        Step("update", urn(DEP, "worker-deployment"), DEP, deployment("worker", "200m", "256Mi", replicas=2),
+             deployment("worker", "100m", "256Mi", replicas=2)),
+        Step("create-replacement", urn("kubernetes:core/v1:PersistentVolumeClaim", "pg-data"), "kubernetes:core/v1:PersistentVolumeClaim",
+             claim("postgres-data", "10Gi"), claim("postgres-data", "2Gi")),
+        Step("replace", urn("kubernetes:core/v1:PersistentVolumeClaim", "pg-data"), "kubernetes:core/v1:PersistentVolumeClaim",
+             claim("postgres-data", "10Gi"), claim("postgres-data", "2Gi")),
+        Step("delete-replaced", urn("kubernetes:core/v1:PersistentVolumeClaim", "pg-data"), "kubernetes:core/v1:PersistentVolumeClaim",
+             claim("postgres-data", "10Gi"), None),
+        Step("create", urn(DEP, "cron-deployment"), DEP, None, deployment("cron", "50m", "64Mi", replicas=1)),
+        Step("delete", urn(DEP, "legacy-deployment"), DEP, deployment("legacy", "1", "1Gi", replicas=1), None),
+        Step("same", urn("kubernetes:core/v1:ServiceAccount", "api-sa"), "kubernetes:core/v1:ServiceAccount",
+             {"kind": "ServiceAccount"}, {"kind": "ServiceAccount"}),
+        Step("create", "urn:pulumi:dev::leanstack::pulumi:providers:kubernetes::k8s", "pulumi:providers:kubernetes", None, {}),
+    ]
+
+
+def test_each_resource_shows_old_new_and_delta():
+    report = cost_delta("dev", guide_change_steps(), SHEET, {"same": 2, "update": 2, "replace": 1, "create": 2, "delete": 1})
+    rows = {row.resource: row for row in report.rows}
+    # Changed steps always show; unchanged ones only when they cost something.
+    assert set(rows) == {"Deployment/shop/api", "Deployment/shop/worker", "PersistentVolumeClaim/shop/postgres-data",
+                         "Deployment/shop/cron", "Deployment/shop/legacy", "HorizontalPodAutoscaler/shop/api"}
+    # The api Deployment is unchanged, but the HPA's minReplicas 3 -> 2 lowers its baseline.
+    api = rows["Deployment/shop/api"]
+    assert (api.op, api.old, api.new) == ("same", (Decimal("49.275"), Decimal("98.55")), (Decimal("32.85"), Decimal("98.55")))
+    # worker: 2 pods x 0.1 cores less x 0.04 x 730 = 5.84 less (13.505 -> 7.665)
+    assert rows["Deployment/shop/worker"].delta == (Decimal("-5.84"), Decimal("-5.84"))
+    pvc = rows["PersistentVolumeClaim/shop/postgres-data"]
+    assert (pvc.op, pvc.old[0], pvc.new[0]) == ("replace", Decimal("1.0"), Decimal("0.2"))
+    assert rows["Deployment/shop/cron"].old == (0, 0) and rows["Deployment/shop/legacy"].new == (0, 0)
+    # legacy: 1 x 0.04 + 1 x 0.005 = 0.045/h = 32.85; cron: 0.05 x 0.04 + 0.0625 x 0.005 = 0.0023125/h = 1.688125
+    expected = -Decimal("16.425") - Decimal("5.84") - Decimal("0.8") + Decimal("1.688125") - Decimal("32.85")
+    assert report.delta[0] == expected == Decimal("42.403125") - Decimal("96.63")
+
+
+def test_budget_check_accepts_percentages_and_amounts():
+    report = cost_delta("dev", guide_change_steps(), SHEET)
+    assert not report.exceeds("0%") and not report.exceeds("0")
+    growth = cost_delta("dev", [Step("create", urn(DEP, "x"), DEP, None, deployment("x", "1", "1Gi", replicas=1))], SHEET)
+    assert growth.exceeds("10") and not growth.exceeds("40") and growth.exceeds("5%")
+
+
+def test_markdown_snapshot():
+    report = cost_delta("dev", guide_change_steps(), SHEET, {"same": 2, "update": 2, "replace": 1, "create": 2, "delete": 1})
+    assert to_markdown(report) == """### leanstack cost delta: `dev`
+
+Resources: +2 created, ~2 updated, +-1 replaced, -1 deleted, 2 unchanged
+
+| op | resource | old $/month | new $/month | delta |
+|---|---|---:|---:|---:|
+| - delete | `Deployment/shop/legacy` | 32.85 | 0.00 | -32.85 |
+|   same | `Deployment/shop/api` | 49.28–98.55 | 32.85–98.55 | -16.43 (ceiling 0.00) |
+| ~ update | `Deployment/shop/worker` | 13.51 | 7.67 | -5.84 |
+| + create | `Deployment/shop/cron` | 0.00 | 1.69 | +1.69 |
+| +- replace | `PersistentVolumeClaim/shop/postgres-data` | 1.00 | 0.20 | -0.80 |
+| ~ update | `HorizontalPodAutoscaler/shop/api` | 0.00 | 0.00 | 0.00 |
+
+| monthly total | old | new | delta |
+|---|---:|---:|---:|
+| baseline | 96.63 | 42.40 | -54.23 |
+| ceiling | 145.91 | 108.10 | -37.80 |
+
+Prices: `test`, USD per month (730 hours); ranges are HPA minReplicas–maxReplicas.
+"""
+    assert '"delta": {\n      "baseline": "-54.23"' in to_json(report)
