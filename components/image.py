@@ -1,6 +1,6 @@
 """OptimizedImage: build a service image with BuildKit, push it, and hand back a digest reference.
 
-The digest (repo@sha256:...) is what Deployments run, so a rebuild that changes nothing changes
+Built with pulumi-docker-build (BuildKit). The digest reference (repo:tag@sha256:...) is what Deployments run, so a rebuild that changes nothing changes
 nothing downstream. The image's size is checked against its budget after the build; an image
 over budget fails `pulumi up` before any workload that uses it is touched, because those
 workloads take their image from the checked reference.
@@ -14,7 +14,7 @@ from typing import Callable, Optional
 
 import docker as docker_engine
 import pulumi
-import pulumi_docker as docker
+import pulumi_docker_build as docker_build
 
 from components.config import ImageBuild
 from components.quantities import parse_quantity
@@ -36,10 +36,11 @@ def check_size_budget(service: str, ref: str, size_bytes: int, budget: Optional[
 
 
 def local_image_size(ref: str) -> int:
-    """Size of an image in the local Docker engine (the one that just built it)."""
+    """Unpacked size of a pushed image, as `docker images` shows it: pulled into the local engine
+    (a no-op when the build already left it there) and inspected."""
     client = docker_engine.from_env()
     try:
-        return int(client.images.get(ref).attrs["Size"])
+        return int(client.images.pull(ref).attrs["Size"])
     finally:
         client.close()
 
@@ -59,29 +60,24 @@ class OptimizedImage(pulumi.ComponentResource):
     def __init__(self, name: str, args: OptimizedImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:image:OptimizedImage", name, None, opts)
         build = args.build
-        image_name = f"{args.repository}:{args.tag}"
-        build_args = dict(build.args)
-        cache_from = None
+        tag = f"{args.repository}:{args.tag}"
+        cache: dict = {}
         if build.cache_from_registry:
-            # Inline cache metadata lets the next build reuse layers straight from the registry.
-            build_args["BUILDKIT_INLINE_CACHE"] = "1"
-            cache_from = docker.CacheFromArgs(images=[image_name])
-        image = docker.Image(
+            # Inline cache metadata travels with the pushed image; the next build reuses its layers.
+            cache = {"cache_from": [{"registry": {"ref": tag}}], "cache_to": [{"inline": {}}]}
+        image = docker_build.Image(
             f"{name}-image",
-            image_name=image_name,
-            build=docker.DockerBuildArgs(
-                context=build.context,
-                dockerfile=f"{build.context}/{build.dockerfile}",
-                target=build.target,
-                args=build_args,
-                platform=build.platform,
-                builder_version=docker.BuilderVersion.BUILDER_BUILD_KIT,
-                cache_from=cache_from,
-            ),
-            skip_push=False,
+            tags=[tag],
+            context={"location": build.context},
+            dockerfile={"location": f"{build.context}/{build.dockerfile}"},
+            target=build.target,
+            build_args=dict(build.args),
+            platforms=[build.platform],
+            push=True,
+            **cache,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.ref = image.repo_digest.apply(
+        self.ref = image.ref.apply(
             lambda ref: check_size_budget(args.service, ref, args.measure_size(ref), build.size_budget)
         )
         self.register_outputs({"ref": self.ref})

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 import pulumi
-import pulumi_docker as docker
+import pulumi_docker_build as docker_build
 import pulumi_kubernetes as k8s
 
 from components.config import StackConfig
@@ -76,7 +76,7 @@ class Platform(pulumi.ComponentResource):
             service: spec.image.ref for service, spec in config.services.items() if spec.image.ref
         }
         if builds:
-            engine = docker.Provider(f"{name}-docker", opts=pulumi.ResourceOptions(parent=self))
+            engine = docker_build.Provider(f"{name}-docker-build", opts=pulumi.ResourceOptions(parent=self))
             for service, build in builds.items():
                 image = OptimizedImage(
                     service,

@@ -34,6 +34,10 @@ DECIMAL_SUFFIXES = {
 _QUANTITY = re.compile(r"^(?P<number>[+]?(\d+\.?\d*|\.\d+))(?P<suffix>[KMGTPE]i|[numkMGTPE]|[eE][+-]?\d+)?$")
 
 
+# Kubernetes itself caps quantities far below this; it only keeps Decimal arithmetic finite.
+MAX_EXPONENT = 30
+
+
 class QuantityError(ValueError):
     """A string that is not a Kubernetes quantity; the message says what is allowed."""
 
@@ -67,7 +71,10 @@ def parse_quantity(text: object) -> Decimal:
         return number * BINARY_SUFFIXES[suffix]
     if suffix in DECIMAL_SUFFIXES:
         return number * DECIMAL_SUFFIXES[suffix]
-    return number * (Decimal(10) ** int(suffix[1:]))
+    exponent = int(suffix[1:])
+    if abs(exponent) > MAX_EXPONENT:
+        raise QuantityError(f"{raw!r} is out of range; exponents go up to e{MAX_EXPONENT} (use E, P or T suffixes)")
+    return number * (Decimal(10) ** exponent)
 
 
 def cpu_cores(text: object) -> Decimal:

@@ -9,6 +9,7 @@ one per problem, sorted by key path so the output is stable.
 from __future__ import annotations
 
 import json
+import sys
 import types
 import typing
 from pathlib import Path
@@ -75,6 +76,12 @@ def parse_yaml(text: str, source: str) -> Any:
         where = getattr(exc, "problem_mark", None)
         line = f"line {where.line + 1}: " if where else ""
         raise ConfigError(source, [("", f"{line}not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+    except ConfigError:
+        raise
+    except ValueError as exc:  # a scalar YAML resolves but can't construct, e.g. the date 2024-13-45
+        raise ConfigError(source, [("", f"not valid YAML: {exc}")]) from None
+    except RecursionError:
+        raise ConfigError(source, [("", f"nested deeper than {sys.getrecursionlimit() // 10} levels; not a stack config")]) from None
 
 
 def _duplicate_keys(node: Any, path: tuple[str, ...]) -> Iterable[tuple[str, str]]:
@@ -104,6 +111,13 @@ def validate_config(values: Mapping[str, Any], secret_keys: set[str], source: st
     Keys of other namespaces (kubernetes:, pulumi:) are not ours and are ignored. A `leanstack:` key
     is either a StackConfig field or a secret that some service's secret_env names.
     """
+    try:
+        return _validate(values, secret_keys, source)
+    except RecursionError:
+        raise ConfigError(source, [("", "config nested too deeply to be a stack config")]) from None
+
+
+def _validate(values: Mapping[str, Any], secret_keys: set[str], source: str) -> StackConfig:
     ours = {key.split(":", 1)[1]: value for key, value in values.items() if key.startswith(f"{PROJECT}:")}
     ours = {key: _decode(value) for key, value in ours.items()}
     referenced = _referenced_secrets(ours.get("services"))

@@ -36,9 +36,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: MockResourceArgs):
         self.registered.append(args)
         state = dict(args.inputs)
-        if args.typ == "docker:index/image:Image":
-            repository = args.inputs["imageName"].rsplit(":", 1)[0]
-            state["repoDigest"] = f"{repository}@{fake_digest(args.inputs['imageName'])}"
+        if args.typ == "docker-build:index:Image":
+            (tag,) = args.inputs["tags"]
+            state["digest"] = fake_digest(tag)
+            state["ref"] = f"{tag}@{state['digest']}"
         return f"{args.name}-id", state
 
     def call(self, args):
@@ -79,7 +80,7 @@ def run_platform(config: StackConfig, stack: str, preview: bool = False,
     def program():
         platform = Platform(
             config.namespace,
-            PlatformArgs(config=config, stack=stack, measure_image_size=lambda ref: (image_sizes or {}).get(ref.split("/")[-1].split("@")[0], 50 << 20)),
+            PlatformArgs(config=config, stack=stack, measure_image_size=lambda ref: (image_sizes or {}).get(ref.split("/")[-1].split(":")[0], 50 << 20)),
         )
         images = pulumi.Output.all(**{name: s.image for name, s in platform.services.items()})
         run.outputs["cost"] = platform.cost

@@ -27,8 +27,8 @@ def test_dev_registers_exactly_the_expected_resources(dev):
     assert counts(dev) == {
         **COMPONENTS,
         "pulumi:providers:kubernetes": 1,
-        "pulumi:providers:docker": 1,
-        "docker:index/image:Image": 3,
+        "pulumi:providers:docker-build": 1,
+        "docker-build:index:Image": 3,
         "kubernetes:core/v1:Namespace": 1,
         "kubernetes:core/v1:ResourceQuota": 1,
         "kubernetes:core/v1:LimitRange": 1,
@@ -56,8 +56,8 @@ def test_every_kubernetes_object_uses_the_explicit_provider_and_the_stack_namesp
             assert resource.provider and "pulumi:providers:kubernetes::shop-kubernetes" in resource.provider
             if resource.typ != "kubernetes:core/v1:Namespace":
                 assert resource.inputs["metadata"]["namespace"] == "shop"
-        if resource.typ == "docker:index/image:Image":
-            assert "pulumi:providers:docker::shop-docker" in resource.provider
+        if resource.typ == "docker-build:index:Image":
+            assert "pulumi:providers:docker-build::shop-docker-build" in resource.provider
 
 
 def test_kubernetes_provider_renders_manifests_when_no_cluster_is_named(dev):
@@ -66,17 +66,16 @@ def test_kubernetes_provider_renders_manifests_when_no_cluster_is_named(dev):
 
 
 def test_built_images_are_pushed_to_the_registry_and_deployed_by_digest(dev):
-    image = {r.name: r.inputs for r in dev.of_type("docker:index/image:Image")}["api-image"]
-    assert image["imageName"] == "127.0.0.1:5000/leanstack/api:dev"
-    assert image["skipPush"] is False
-    build = image["build"]
-    assert build["context"] == "apps/api" and build["dockerfile"] == "apps/api/Dockerfile"
-    assert build["target"] == "runtime" and build["platform"] == "linux/amd64"
-    assert build["builderVersion"] == "BuilderBuildKit"
-    assert build["args"]["RUNTIME_BASE"] == "127.0.0.1:5000/leanstack/python:3.11-runtime"
-    assert build["args"]["BUILDKIT_INLINE_CACHE"] == "1"
-    assert build["cacheFrom"] == {"images": ["127.0.0.1:5000/leanstack/api:dev"]}
-    digest_ref = f"127.0.0.1:5000/leanstack/api@{fake_digest('127.0.0.1:5000/leanstack/api:dev')}"
+    image = {r.name: r.inputs for r in dev.of_type("docker-build:index:Image")}["api-image"]
+    assert image["tags"] == ["127.0.0.1:5000/leanstack/api:dev"]
+    assert image["push"] is True
+    assert image["context"] == {"location": "apps/api"}
+    assert image["dockerfile"] == {"location": "apps/api/Dockerfile"}
+    assert image["target"] == "runtime" and image["platforms"] == ["linux/amd64"]
+    assert image["buildArgs"]["RUNTIME_BASE"] == "127.0.0.1:5000/leanstack/python:3.11-runtime"
+    assert image["cacheFrom"] == [{"registry": {"ref": "127.0.0.1:5000/leanstack/api:dev"}}]
+    assert image["cacheTo"] == [{"inline": {}}]
+    digest_ref = f"127.0.0.1:5000/leanstack/api:dev@{fake_digest('127.0.0.1:5000/leanstack/api:dev')}"
     deployed = dev.kind("apps/v1:Deployment")["api"]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert deployed == digest_ref
     assert dev.outputs["images"]["api"] == digest_ref
@@ -89,7 +88,7 @@ def test_an_image_over_budget_fails_before_its_workload_is_registered():
         run_platform(stack_config("dev"), "dev", image_sizes={"api": 200 << 20}, mocks=mocks)
     registered = {r.name for r in mocks.registered}
     assert "api-image" in registered and "api-deployment" not in registered
-    assert str(error.value).startswith("image 127.0.0.1:5000/leanstack/api@sha256:")
+    assert str(error.value).startswith("image 127.0.0.1:5000/leanstack/api:dev@sha256:")
     assert "of service api is 200.0Mi, over its size budget 150Mi (services.api.image.build.size_budget)" in str(error.value)
 
 
