@@ -38,6 +38,13 @@ RECIPE_VERSION=3
 
 RUNTIME_PKGS=(python3 python-is-python3 ca-certificates tzdata)
 BUILD_PKGS=(python3-venv python3-pip python3-dev build-essential)
+# Purged from the runtime image only (dpkg --purge, so /var/lib/dpkg/status stays
+# true for image scanners): the package manager and tools a container never runs.
+# Without apt, extra runtime packages go into RUNTIME_PKGS above, not a Dockerfile.
+# libstdc++6 stays on purpose: manylinux wheels may link the system one.
+RUNTIME_PURGE=(apt libapt-pkg6.0 gpgv debian-archive-keyring libgnutls30 libhogweed6 libnettle8
+  libp11-kit0 libtasn1-6 libidn2-0 libunistring2 libseccomp2 libxxhash0
+  e2fsprogs libext2fs2 libss2 logsave)
 
 T_START=$SECONDS
 log() { printf '[base-images %4ss] %s\n' "$((SECONDS - T_START))" "$*" >&2; }
@@ -98,9 +105,9 @@ SEC_MIRROR="${SECURITY_MIRROR:-$AUTO_SEC}"
 log "Debian mirror: from apt's sources$( [ -n "$SEC_MIRROR" ] && echo ' (+ security)')"
 
 # --- hashing / registry checks --------------------------------------------------
-recipe_hash() { # $1 = name, rest = packages
+recipe_hash() { # args = packages (+ purge list)
   { echo "recipe=$RECIPE_VERSION suite=$SUITE variant=$VARIANT"; printf '%s\n' "$@";
-    declare -f clean_rootfs; } | sha256sum | cut -c1-16
+    declare -f clean_rootfs strip_runtime write_apt_config; } | sha256sum | cut -c1-16
 }
 
 # Print the value of label org.leanstack.base.hash of REPO:TAG in the registry,
@@ -136,10 +143,13 @@ trap cleanup_mounts EXIT
 in_chroot() { # $1 = rootfs, rest = command
   local root="$1"; shift
   mountpoint -q "$root/proc" || { mount -t proc proc "$root/proc"; MOUNTS+=("$root/proc"); }
-  # Share downloaded .debs between runs and images (removed from the image by clean_rootfs).
-  mkdir -p "$DEB_CACHE/apt/partial" "$root/var/cache/apt/archives"
-  mountpoint -q "$root/var/cache/apt/archives" || {
-    mount --bind "$DEB_CACHE/apt" "$root/var/cache/apt/archives"; MOUNTS+=("$root/var/cache/apt/archives"); }
+  # Share downloaded .debs between runs and images (removed from the image by
+  # clean_rootfs). Not for dpkg --purge: apt's postrm wipes /var/cache/apt.
+  if [ "$1" = apt-get ]; then
+    mkdir -p "$DEB_CACHE/apt/partial" "$root/var/cache/apt/archives"
+    mountpoint -q "$root/var/cache/apt/archives" || {
+      mount --bind "$DEB_CACHE/apt" "$root/var/cache/apt/archives"; MOUNTS+=("$root/var/cache/apt/archives"); }
+  fi
   cp -L /etc/resolv.conf "$root/etc/resolv.conf"
   # Output goes to a log (apt's "Can not write log (Is /dev/pts mounted?)" is
   # harmless noise); shown only when the command fails.
@@ -195,6 +205,18 @@ clean_rootfs() { # $1 = rootfs
   : >"$root/etc/hostname"
 }
 
+# Runtime only: purge the package manager, drop glibc's iconv charset modules
+# (Python's codecs are built in; nothing in a Python runtime calls iconv).
+strip_runtime() { # $1 = rootfs, rest = packages to purge
+  local root="$1"; shift
+  cleanup_mounts  # unmount the deb cache first: apt's postrm empties /var/cache/apt
+  [ "$#" -gt 0 ] && in_chroot "$root" dpkg --purge "$@"
+  cleanup_mounts
+  find "$root/usr/lib/x86_64-linux-gnu/gconv" -maxdepth 1 -type f -name '*.so' -delete 2>/dev/null || true
+  rm -f "$root/usr/lib/x86_64-linux-gnu/gconv/gconv-modules.cache"
+  rm -rf "$root/etc/apt" "$root/var/lib/apt" "$root/var/cache/apt"
+}
+
 # debootstrap minbase once per run (into $WORK/minbase), reused by both images.
 MINBASE_READY=0
 make_minbase() {
@@ -217,10 +239,10 @@ make_minbase() {
   MINBASE_READY=1
 }
 
-build_image() { # $1 = tag, $2 = description, rest = packages
-  local tag="$1" desc="$2"; shift 2
+build_image() { # $1 = tag, $2 = description, $3 = packages to purge (space separated), rest = packages
+  local tag="$1" desc="$2" purge="$3"; shift 3
   local pkgs=("$@") hash ref="$REPO:$tag" root="$WORK/$tag" t
-  hash="$(recipe_hash "${pkgs[@]}")"
+  hash="$(recipe_hash "${pkgs[@]}" "purge: $purge")"
   local have; have="$(registry_hash "$tag")"
   if [ "${FORCE:-0}" != 1 ] && [ "$have" = "$hash" ]; then
     log "$ref is up to date in the registry (hash $hash): skipping"
@@ -235,11 +257,17 @@ build_image() { # $1 = tag, $2 = description, rest = packages
   in_chroot "$root" apt-get install -y -qq "${pkgs[@]}"
   # Debian's own "python3 -m pip install" outside a venv stays refused (PEP 668):
   # images are expected to use a venv, as the leanstack Dockerfiles do.
-  cleanup_mounts
   log "installed ${pkgs[*]} in $((SECONDS - t))s"
+  if [ -n "$purge" ]; then
+    # shellcheck disable=SC2086 # word splitting intended
+    strip_runtime "$root" $purge
+    log "purged: $purge"
+  fi
+  cleanup_mounts
   clean_rootfs "$root"
   t=$SECONDS
-  local created; created="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  local created old_id; created="$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  old_id="$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)"
   tar --numeric-owner --xattrs --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -C "$root" -c . | docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'ENV LANG=C.UTF-8' \
@@ -251,6 +279,10 @@ build_image() { # $1 = tag, $2 = description, rest = packages
     --change "LABEL org.opencontainers.image.base.name=debian:$SUITE-$VARIANT" \
     - "$ref" >/dev/null
   log "imported $ref in $((SECONDS - t))s"
+  # Drop the image this tag pointed at before, unless something still uses it.
+  if [ -n "$old_id" ] && [ "$old_id" != "$(docker image inspect -f '{{.Id}}' "$ref")" ]; then
+    docker rmi "$old_id" >/dev/null 2>&1 || true
+  fi
   t=$SECONDS
   docker push -q "$ref" >/dev/null
   log "pushed $ref in $((SECONDS - t))s"
@@ -274,13 +306,16 @@ record_sizes() {
 }
 
 mkdir -p "$WORK"; : >"$WORK/chroot.log"
-case "${ONLY:-all}" in
-  runtime|all) build_image 3.11-runtime "Debian $SUITE minbase + python3 (runtime)" "${RUNTIME_PKGS[@]}" ;;&
-  build|all)   build_image 3.11-build "Debian $SUITE minbase + python3, venv, pip, dev headers, build-essential" \
-                 "${RUNTIME_PKGS[@]}" "${BUILD_PKGS[@]}" ;;
-  runtime|build|all) ;;
-  *) die "ONLY must be runtime, build or all" ;;
-esac
+ONLY="${ONLY:-all}"
+case "$ONLY" in runtime|build|all) ;; *) die "ONLY must be runtime, build or all" ;; esac
+if [ "$ONLY" != build ]; then
+  build_image 3.11-runtime "Debian $SUITE minbase + python3 (runtime, no apt)" \
+    "${RUNTIME_PURGE[*]}" "${RUNTIME_PKGS[@]}"
+fi
+if [ "$ONLY" != runtime ]; then
+  build_image 3.11-build "Debian $SUITE minbase + python3, venv, pip, dev headers, build-essential" \
+    "" "${RUNTIME_PKGS[@]}" "${BUILD_PKGS[@]}"
+fi
 rm -rf "$WORK/minbase"
 record_sizes
 log "done"

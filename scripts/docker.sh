@@ -202,8 +202,13 @@ main() {
   local bk="no"
   # BuildKit without buildx: Debian's 20.10 client carries its own BuildKit
   # session code; newer clients (>=23) refuse DOCKER_BUILDKIT=1 without buildx.
-  if [ -x /usr/bin/docker ] && DOCKER_BUILDKIT=1 /usr/bin/docker build -q - >/dev/null 2>&1 <<<'FROM scratch
-LABEL x=1' ; then bk="yes (via /usr/bin/docker, DOCKER_BUILDKIT=1)"; fi
+  if "$c" buildx version >/dev/null 2>&1; then
+    bk="yes (docker buildx build)"
+  elif [ -x /usr/bin/docker ] && DOCKER_BUILDKIT=1 /usr/bin/docker build -q -t leanstack-buildkit-probe - >/dev/null 2>&1 <<<'FROM scratch
+LABEL probe=1' ; then
+    bk="yes (via /usr/bin/docker, DOCKER_BUILDKIT=1; plain 'docker build' of a newer client falls back to the legacy builder)"
+  fi
+  "$c" rmi leanstack-buildkit-probe >/dev/null 2>&1 || true
   local ins
   ins="$("$c" info --format '{{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null || true)"
   cat >&2 <<EOF

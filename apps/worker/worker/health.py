@@ -1,0 +1,30 @@
+"""`python -m worker.health`: exit 0 if the worker's heartbeat is fresh, else 1.
+
+Exec probe for Kubernetes / Docker HEALTHCHECK; needs no curl, no network, no Redis
+client: the worker loop touches $HEARTBEAT_FILE after every successful Redis call.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+
+def main() -> int:
+    path = os.environ.get("HEARTBEAT_FILE", "/tmp/worker.heartbeat")
+    max_age = float(os.environ.get("HEARTBEAT_MAX_AGE", "30"))
+    try:
+        with open(path) as f:
+            age = time.time() - float(f.read().strip() or 0)
+    except (OSError, ValueError) as exc:
+        print(f"unhealthy: no heartbeat at {path}: {exc}", file=sys.stderr)
+        return 1
+    if age > max_age:
+        print(f"unhealthy: heartbeat {age:.1f}s old (max {max_age:.0f}s)", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
