@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Callable, Optional
 
 import docker as docker_engine
@@ -20,7 +21,11 @@ from components.config import ImageBuild
 from components.quantities import parse_quantity
 
 
-class ImageOverBudget(Exception):
+class ImageBuildError(Exception):
+    pass
+
+
+class ImageOverBudget(ImageBuildError):
     pass
 
 
@@ -45,6 +50,15 @@ def local_image_size(ref: str) -> int:
         client.close()
 
 
+def read_secret_file(service: str, secret: str, path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ImageBuildError(
+            f"services.{service}.image.build.secret_files.{secret}: cannot read {path}: {error.strerror}"
+        ) from None
+
+
 @dataclass(frozen=True)
 class OptimizedImageArgs:
     service: str
@@ -65,6 +79,8 @@ class OptimizedImage(pulumi.ComponentResource):
         if build.cache_from_registry:
             # Inline cache metadata travels with the pushed image; the next build reuses its layers.
             cache = {"cache_from": [{"registry": {"ref": tag}}], "cache_to": [{"inline": {}}]}
+        secrets = {secret: pulumi.Output.secret(read_secret_file(args.service, secret, path))
+                   for secret, path in build.secret_files.items()}
         image = docker_build.Image(
             f"{name}-image",
             tags=[tag],
@@ -74,6 +90,7 @@ class OptimizedImage(pulumi.ComponentResource):
             build_args=dict(build.args),
             platforms=[build.platform],
             push=True,
+            secrets=secrets,
             **cache,
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from components.image import ImageOverBudget
+from components.image import ImageBuildError, ImageOverBudget
 from costing.model import cents
 from tests.unit.conftest import RecordingMocks, fake_digest, run_platform, stack_config
 
@@ -75,6 +75,10 @@ def test_built_images_are_pushed_to_the_registry_and_deployed_by_digest(dev):
     assert image["buildArgs"]["RUNTIME_BASE"] == "127.0.0.1:5000/leanstack/python:3.11-runtime"
     assert image["cacheFrom"] == [{"registry": {"ref": "127.0.0.1:5000/leanstack/api:dev"}}]
     assert image["cacheTo"] == [{"inline": {}}]
+    # The CA bundle reaches the build as a BuildKit secret, kept secret in state too.
+    secret = image["secrets"]["pip_cert"]
+    assert secret["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+    assert "BEGIN CERTIFICATE" in secret["value"]
     digest_ref = f"127.0.0.1:5000/leanstack/api:dev@{fake_digest('127.0.0.1:5000/leanstack/api:dev')}"
     deployed = dev.kind("apps/v1:Deployment")["api"]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert deployed == digest_ref
@@ -116,3 +120,12 @@ def test_cost_output_prices_what_the_stack_registers(prod):
     assert cost["by_service"]["postgres"] == {"baseline": str(expected), "ceiling": str(expected)}
     low, high = (Decimal(cost["monthly"][k]) for k in ("baseline", "ceiling"))
     assert Decimal(0) < low < high
+
+
+def test_an_unreadable_build_secret_names_the_key_path(tmp_path):
+    config = stack_config("dev")
+    api = config.services["api"]
+    build = api.image.build.model_copy(update={"secret_files": {"pip_cert": str(tmp_path / "missing.pem")}})
+    services = {**config.services, "api": api.model_copy(update={"image": api.image.model_copy(update={"build": build})})}
+    with pytest.raises(ImageBuildError, match=r"services.api.image.build.secret_files.pip_cert: cannot read .*missing.pem: No such file"):
+        run_platform(config.model_copy(update={"services": services}), "dev")
