@@ -90,6 +90,7 @@ class OptimizedImage(pulumi.ComponentResource):
             build_args=dict(build.args),
             platforms=[build.platform],
             push=True,
+            build_on_preview=build.build_on_preview,
             secrets=secrets,
             **cache,
             opts=pulumi.ResourceOptions(parent=self),

@@ -76,9 +76,10 @@ def test_built_images_are_pushed_to_the_registry_and_deployed_by_digest(dev):
     assert image["cacheFrom"] == [{"registry": {"ref": "127.0.0.1:5000/leanstack/api:dev"}}]
     assert image["cacheTo"] == [{"inline": {}}]
     # The CA bundle reaches the build as a BuildKit secret, kept secret in state too.
-    secret = image["secrets"]["pip_cert"]
-    assert secret["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
-    assert "BEGIN CERTIFICATE" in secret["value"]
+    secrets = image["secrets"]
+    assert secrets["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+    assert "BEGIN CERTIFICATE" in secrets["value"]["pip_cert"]
+    assert image["buildOnPreview"] is False
     digest_ref = f"127.0.0.1:5000/leanstack/api:dev@{fake_digest('127.0.0.1:5000/leanstack/api:dev')}"
     deployed = dev.kind("apps/v1:Deployment")["api"]["spec"]["template"]["spec"]["containers"][0]["image"]
     assert deployed == digest_ref
