@@ -21,8 +21,8 @@ from components.config import ImageBuild
 from components.quantities import parse_quantity
 
 
-class ImageBuildError(Exception):
-    pass
+class ImageBuildError(pulumi.RunError):
+    """Ends `pulumi up` with just this message (RunError), before dependent workloads change."""
 
 
 class ImageOverBudget(ImageBuildError):

@@ -16,6 +16,25 @@ COMPONENTS = {
 }
 
 
+# What the dev stack registers (also what a first real preview must create, plus the Stack).
+DEV_RESOURCES = {
+    **COMPONENTS,
+    "pulumi:providers:kubernetes": 1,
+    "pulumi:providers:docker-build": 1,
+    "docker-build:index:Image": 3,
+    "kubernetes:core/v1:Namespace": 1,
+    "kubernetes:core/v1:ResourceQuota": 1,
+    "kubernetes:core/v1:LimitRange": 1,
+    "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2 + 5,
+    "kubernetes:core/v1:ServiceAccount": 5,
+    "kubernetes:core/v1:Secret": 3,
+    "kubernetes:core/v1:PersistentVolumeClaim": 1,
+    "kubernetes:apps/v1:Deployment": 5,
+    "kubernetes:core/v1:Service": 4,
+    "kubernetes:networking.k8s.io/v1:Ingress": 2,
+}
+
+
 def counts(run) -> dict[str, int]:
     result: dict[str, int] = {}
     for typ in run.types():
@@ -24,22 +43,7 @@ def counts(run) -> dict[str, int]:
 
 
 def test_dev_registers_exactly_the_expected_resources(dev):
-    assert counts(dev) == {
-        **COMPONENTS,
-        "pulumi:providers:kubernetes": 1,
-        "pulumi:providers:docker-build": 1,
-        "docker-build:index:Image": 3,
-        "kubernetes:core/v1:Namespace": 1,
-        "kubernetes:core/v1:ResourceQuota": 1,
-        "kubernetes:core/v1:LimitRange": 1,
-        "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2 + 5,
-        "kubernetes:core/v1:ServiceAccount": 5,
-        "kubernetes:core/v1:Secret": 3,
-        "kubernetes:core/v1:PersistentVolumeClaim": 1,
-        "kubernetes:apps/v1:Deployment": 5,
-        "kubernetes:core/v1:Service": 4,
-        "kubernetes:networking.k8s.io/v1:Ingress": 2,
-    }
+    assert counts(dev) == DEV_RESOURCES
 
 
 def test_prod_adds_autoscalers_and_disruption_budgets(prod, dev):

@@ -1,0 +1,65 @@
+"""Images built for real by `pulumi up`: pushed, pinned by digest, runnable hardened, on budget."""
+
+from __future__ import annotations
+
+import time
+import urllib.request
+
+import docker
+import pytest
+from pulumi import automation as auto
+
+pytestmark = pytest.mark.e2e
+
+
+def wait_for_health(url: str, timeout: float = 20.0) -> float:
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return time.monotonic() - start
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer 200 within {timeout}s")
+
+
+def test_built_api_image_runs_hardened_and_answers_health(project):
+    _, events = project.up("dev")
+    ref = events.outputs["images"]["api"]
+    assert ref.startswith("127.0.0.1:5000/leanstack/api:dev@sha256:")
+    client = docker.from_env()
+    client.images.pull(ref)  # from the local registry: the push really happened
+    container = client.containers.run(
+        ref, detach=True, read_only=True, tmpfs={"/tmp": "size=64m"}, user="10001:10001", cap_drop=["ALL"],
+        security_opt=["no-new-privileges"], ports={"8080/tcp": ("127.0.0.1", None)},
+    )
+    try:
+        container.reload()
+        port = container.ports["8080/tcp"][0]["HostPort"]
+        wait_for_health(f"http://127.0.0.1:{port}/health")
+    finally:
+        container.remove(force=True)
+        client.close()
+
+
+def test_an_image_over_budget_fails_up_and_leaves_its_deployment_unchanged(project):
+    project.up("dev")
+    deployment_before = project.rendered("dev")["Deployment/api"]
+    state_before = project.stack("dev").export_stack().deployment
+
+    def tight_budget_and_new_env(config):
+        api = config["services"]["api"]
+        api["image"]["build"]["size_budget"] = "10Mi"
+        api["env"]["FEATURE_FLAG"] = "on"  # would update the Deployment if the image were accepted
+
+    project.edit_config("dev", tight_budget_and_new_env)
+    with pytest.raises(auto.CommandError) as error:
+        project.up("dev")
+    assert "of service api is" in str(error.value)
+    assert "over its size budget 10Mi (services.api.image.build.size_budget)" in str(error.value)
+    assert project.rendered("dev")["Deployment/api"] == deployment_before
+    deployments = [r for r in project.stack("dev").export_stack().deployment["resources"]
+                   if r["type"] == "kubernetes:apps/v1:Deployment" and r["urn"].endswith("api-deployment")]
+    before = [r for r in state_before["resources"] if r["urn"] == deployments[0]["urn"]]
+    assert deployments[0]["inputs"] == before[0]["inputs"]

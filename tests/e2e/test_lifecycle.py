@@ -1,0 +1,77 @@
+"""The real engine, render mode: preview, up, change, bad config, destroy."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+import yaml
+from pulumi import automation as auto
+
+from components.manifests.workload import PROBE_PROFILES
+from tests.unit.test_platform import DEV_RESOURCES
+
+pytestmark = pytest.mark.e2e
+
+
+def test_first_preview_creates_exactly_the_dev_stack_and_shows_its_cost(project):
+    result, events = project.preview("dev")
+    created = Counter({t: ops.count("create") for t, ops in events.ops().items()})
+    assert created == Counter({**DEV_RESOURCES, "pulumi:pulumi:Stack": 1})
+    assert {getattr(op, "value", op) for op in result.change_summary} == {"create"}
+    cost = events.outputs["cost"]
+    assert cost["sheet"] == "opencost-default" and float(cost["monthly"]["baseline"]) > 0
+
+
+def test_up_renders_hardened_manifests_then_a_request_change_updates_one_deployment(project):
+    project.up("dev")
+    rendered = project.rendered("dev")
+    api = rendered["Deployment/api"]
+    pod = api["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert container["readinessProbe"]["httpGet"]["path"] == "/ready"
+    assert container["readinessProbe"]["periodSeconds"] == PROBE_PROFILES["fast"]["period"]
+    assert "@sha256:" in container["image"]
+    assert rendered["PersistentVolumeClaim/postgres-data"]["spec"]["resources"]["requests"]["storage"] == "1Gi"
+    policy = rendered["NetworkPolicy/postgres"]["spec"]
+    assert [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for peer in policy["ingress"][0]["from"]] == ["api", "worker"]
+    assert rendered["NetworkPolicy/default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
+    assert rendered["Namespace/shop-dev"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
+
+    project.edit_config("dev", lambda c: c["services"]["worker"]["resources"]["requests"].update(cpu="75m"))
+    _, events = project.preview("dev")
+    assert events.ops() == {"kubernetes:apps/v1:Deployment": ["update"]}
+    project.up("dev")
+    worker = project.rendered("dev")["Deployment/worker"]["spec"]["template"]["spec"]["containers"][0]
+    assert worker["resources"]["requests"]["cpu"] == "75m"
+    _, events = project.preview("dev")
+    assert events.ops() == {}
+
+
+def test_invalid_config_fails_the_preview_clearly_and_leaves_state_alone(project):
+    project.up("dev")
+    before = project.stack("dev").export_stack().deployment
+
+    def inverted_replica_range(config):
+        api = config["services"]["api"]
+        del api["replicas"]
+        api["autoscaling"] = {"min_replicas": 5, "max_replicas": 3}
+
+    project.edit_config("dev", inverted_replica_range)
+    with pytest.raises(auto.CommandError) as error:
+        project.preview("dev")
+    assert "Pulumi.dev.yaml: services.api.autoscaling: min_replicas 5 > max_replicas 3" in str(error.value)
+    with pytest.raises(auto.CommandError):
+        project.up("dev")
+    assert project.stack("dev").export_stack().deployment == before
+
+
+def test_destroy_leaves_nothing_in_state(project):
+    project.up("dev")
+    stack = project.stack("dev")
+    stack.destroy()
+    assert stack.export_stack().deployment.get("resources") in (None, [])
+    assert not list((project.directory / "rendered" / "dev").rglob("*.yaml"))
