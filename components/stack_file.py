@@ -75,7 +75,8 @@ def parse_yaml(text: str, source: str) -> Any:
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         line = f"line {where.line + 1}: " if where else ""
-        raise ConfigError(source, [("", f"{line}not valid YAML: {getattr(exc, 'problem', exc)}")]) from None
+        problem = " ".join(str(getattr(exc, "problem", None) or exc).split())  # one line, even for reader errors
+        raise ConfigError(source, [("", f"{line}not valid YAML: {problem}")]) from None
     except ConfigError:
         raise
     except ValueError as exc:  # a scalar YAML resolves but can't construct, e.g. the date 2024-13-45

@@ -23,6 +23,11 @@ class Format(str, Enum):
     table = "table"
     markdown = "markdown"
     json = "json"
+    comment = "comment"  # markdown behind a marker that CI uses to update its one comment per stack
+
+
+def comment_marker(stack: str) -> str:
+    return f"<!-- leanstack-preview:{stack} -->"
 
 
 @app.callback()
@@ -33,7 +38,7 @@ def main() -> None:
 @app.command()
 def cost(
     stack: str = typer.Option(..., "--stack", "-s", help="Stack to preview (dev, staging, prod)."),
-    output: Format = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
+    output: Format = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown, json, or comment (the PR comment body)."),
     fail_above: Optional[str] = typer.Option(None, "--fail-above", help="Exit 3 if the monthly baseline rises by more than PCT% or AMOUNT USD."),
     work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
 ) -> None:
@@ -51,8 +56,11 @@ def cost(
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
     if chosen is Format.table:
         print_table(report, Console())
+    elif chosen is Format.json:
+        sys.stdout.write(to_json(report))
     else:
-        sys.stdout.write(to_markdown(report) if chosen is Format.markdown else to_json(report))
+        marker = f"{comment_marker(stack)}\n" if chosen is Format.comment else ""
+        sys.stdout.write(marker + to_markdown(report))
     if fail_above is not None and report.exceeds(fail_above):
         err.print(f"monthly baseline rises by {signed(report.delta[0])} USD, above the budget {fail_above}")
         raise typer.Exit(3)

@@ -20,8 +20,12 @@ ANYWHERE_V4 = "0.0.0.0/0"
 def service(config: StackConfig, name: str) -> dict:
     spec = config.services[name]
     assert spec.port is not None
+    manifest = header("Service", config, name, name)
+    # How the service may be reached: the public-exposure-only policy admits a LoadBalancer or
+    # NodePort Service only when this says public.
+    manifest["metadata"]["annotations"] = {"leanstack.dev/exposure": spec.exposure}
     return {
-        **header("Service", config, name, name),
+        **manifest,
         "spec": {
             "type": "LoadBalancer" if spec.load_balancer else "ClusterIP",
             "selector": selector_labels(name),

@@ -67,6 +67,9 @@ def test_right_sizing_shows_exact_per_resource_and_total_deltas(project):
     markdown = run_cost(project, "--format", "markdown")
     assert markdown.returncode == 0, markdown.stderr
     assert markdown.stdout == SNAPSHOT.read_text()
+    # The PR comment body (what .github/workflows/preview.yml posts) is that markdown behind its marker.
+    comment = run_cost(project, "--format", "comment")
+    assert comment.stdout == "<!-- leanstack-preview:prod -->\n" + SNAPSHOT.read_text()
 
 
 def test_budget_gate_fails_a_preview_that_raises_the_bill(project):

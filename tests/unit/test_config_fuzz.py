@@ -166,7 +166,6 @@ def test_inputs_that_once_escaped(call):
     expect_config_or_error("regression", call)
 
 
-@pytest.mark.xfail(strict=True, reason="parse_yaml passes PyYAML's two-line reader error through; fix proposed in components/stack_file.py")
 def test_every_line_of_an_error_names_the_stack_file():
     with pytest.raises(ConfigError) as error:
         parse_yaml("name: \x07\n", SOURCE)

@@ -155,8 +155,6 @@ def test_rules_leave_kinds_they_do_not_govern_alone():
         assert rule.check("docker:index/image:Image", {"imageName": "api:latest"}, PROD) == []
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError,
-                   reason="waits for components/manifests/network.py to annotate Services with leanstack.dev/exposure")
 def test_a_load_balancer_the_stack_declares_public_passes():
     services = {**PROD_CONFIG.services, "web": PROD_CONFIG.services["web"].model_copy(update={"load_balancer": True})}
     manifest = network.service(PROD_CONFIG.model_copy(update={"services": services}), "web")

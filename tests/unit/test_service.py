@@ -117,7 +117,7 @@ def test_database_keeps_its_data_on_a_right_sized_claim(prod):
     spec = pod(prod, "postgres")
     assert {"name": "data", "persistentVolumeClaim": {"claimName": "postgres-data"}} in spec["volumes"]
     assert {"name": "data", "mountPath": "/var/lib/postgresql/data"} in spec["containers"][0]["volumeMounts"]
-    assert spec["securityContext"]["runAsUser"] == 999
+    assert spec["securityContext"]["runAsUser"] == 10999
 
 
 def test_cache_lives_on_a_size_limited_empty_dir(prod):
