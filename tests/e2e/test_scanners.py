@@ -18,5 +18,5 @@ def test_rendered_stack_passes_checkov_kubernetes_validate_and_policies(project,
     assert list(rendered.rglob("*.yaml")), "up rendered nothing"
     result = subprocess.run([str(ROOT / "scripts" / "scan.sh"), str(rendered)], capture_output=True, text=True,
                             timeout=600, cwd=project.directory)
+    # scan.sh exits 1 on any failed check (checkov, kubernetes-validate, policies, hadolint)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
-    assert "failed   0" in result.stdout and "failed   1" not in result.stdout
