@@ -29,8 +29,9 @@ WORK="$LEANSTACK_GO_DIR/work/$LEANSTACK_TOOLCHAIN_ID"
 PV="$LEANSTACK_PULUMI_VERSION"
 KV="$LEANSTACK_K8S_VERSION"
 DBV="$LEANSTACK_DOCKER_BUILD_VERSION"
-# Bump when a recipe below changes, so existing caches rebuild.
+# Bump when a recipe below changes, so existing caches rebuild (HOST_REV: the language host only).
 RECIPE_REV=1
+HOST_REV=2
 
 log() { echo "[toolchain] $*"; }
 die() { echo "[toolchain] ERROR: $*" >&2; exit 1; }
@@ -39,9 +40,10 @@ err_trap() { trap 'echo "[toolchain] FAILED at line $LINENO (status $?)" >&2' ER
 err_trap
 
 print_env() {
-  local bindir="$1" home="$2"
+  local bindir="$1" home="$2" hint=""
+  [ "$bindir" = "$BIN" ] && hint=" (or: source scripts/toolchain-env.sh)"
   cat <<EOF
-[toolchain] ready. To use it (or: source scripts/toolchain-env.sh):
+[toolchain] ready. To use it$hint:
 export PATH=$bindir:\$PATH
 export PULUMI_HOME=$home
 export PULUMI_SKIP_UPDATE_CHECK=true
@@ -90,7 +92,7 @@ fi
 # ---------------------------------------------------------------------------
 K8S_PLUGIN="$PULUMI_HOME/plugins/resource-kubernetes-v$KV/pulumi-resource-kubernetes"
 DB_PLUGIN="$PULUMI_HOME/plugins/resource-docker-build-v$DBV/pulumi-resource-docker-build"
-COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV"
+COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV host$HOST_REV"
 all_present() {
   local f
   for f in "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-exec" \
@@ -213,8 +215,8 @@ write_langhost_source() {
 // The upstream pulumi-language-python module is not served by the Go module proxy
 // this project can reach, so this small host is built instead. It implements the
 // parts of the LanguageRuntime gRPC service the engine needs to run Python programs
-// (Run, GetRequiredPackages/Plugins, InstallDependencies, About,
-// GetProgramDependencies, GetPluginInfo, Handshake) on top of the upstream
+// and policy packs (Run, RunPlugin, GetRequiredPackages/Plugins, InstallDependencies,
+// About, GetProgramDependencies, GetPluginInfo, Handshake) on top of the upstream
 // github.com/pulumi/pulumi/sdk/v3/python/toolchain package, which resolves the
 // virtualenv / pip / uv / poetry options of Pulumi.yaml. Programs are executed by
 // the upstream pulumi-language-python-exec script placed next to this binary.
@@ -232,6 +234,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/version"
@@ -583,6 +586,77 @@ func (h *host) InstallDependencies(req *pulumirpc.InstallDependenciesRequest, sr
 	return tc.InstallDependencies(srv.Context(), dir, req.GetUseLanguageVersionTools(), true, out, errw)
 }
 
+type pluginWriter struct {
+	mu     *sync.Mutex
+	send   func(*pulumirpc.RunPluginResponse) error
+	stderr bool
+}
+
+func (w pluginWriter) Write(p []byte) (int, error) {
+	b := append([]byte(nil), p...)
+	r := &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stdout{Stdout: b}}
+	if w.stderr {
+		r = &pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Stderr{Stderr: b}}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := w.send(r); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// RunPlugin runs a plugin written in Python: a policy pack (kind "analyzer", through the
+// pulumi.policy module of the SDK) or a provider/component (run as a program).
+func (h *host) RunPlugin(req *pulumirpc.RunPluginRequest, srv grpc.ServerStreamingServer[pulumirpc.RunPluginResponse]) error {
+	tc, err := h.toolchainFor(req.GetInfo())
+	if err != nil {
+		return err
+	}
+	if err := tc.ValidateVenv(srv.Context()); err != nil {
+		return err
+	}
+	program := req.GetInfo().GetProgramDirectory()
+	if program == "" {
+		program = req.GetProgram()
+	}
+	if ep := req.GetInfo().GetEntryPoint(); ep != "" && ep != "." && program != "" {
+		program = filepath.Join(program, ep)
+	}
+	var args []string
+	if req.GetKind() == "analyzer" {
+		args = append([]string{"-u", "-m", "pulumi.policy"}, req.GetArgs()...)
+		args = append(args, program)
+	} else {
+		args = append([]string{"-u", program}, req.GetArgs()...)
+	}
+	cmd, err := tc.Command(srv.Context(), args...)
+	if err != nil {
+		return err
+	}
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env, req.GetEnv()...)
+	if req.GetPwd() != "" {
+		cmd.Dir = req.GetPwd()
+	}
+	mu := &sync.Mutex{}
+	cmd.Stdout = pluginWriter{mu: mu, send: srv.Send}
+	cmd.Stderr = pluginWriter{mu: mu, send: srv.Send, stderr: true}
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("running python plugin %s: %w", program, err)
+		}
+		code = exitErr.ExitCode()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return srv.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
+}
+
 func (h *host) About(ctx context.Context, req *pulumirpc.AboutRequest) (*pulumirpc.AboutResponse, error) {
 	tc, err := h.toolchainFor(req.GetInfo())
 	if err != nil {
@@ -757,7 +831,7 @@ EOF
 
 export PULUMI_HOME PULUMI_SKIP_UPDATE_CHECK PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
 run_step "building pulumi CLI v$PV" "cli $PV rev$RECIPE_REV" "$BIN/pulumi" build_cli
-run_step "building pulumi-language-python (sdk v$PV)" "langhost $PV rev$RECIPE_REV" "$BIN/pulumi-language-python" build_langhost
+run_step "building pulumi-language-python (sdk v$PV)" "langhost $PV rev$RECIPE_REV host$HOST_REV" "$BIN/pulumi-language-python" build_langhost
 run_step "building + registering pulumi-resource-kubernetes v$KV ($LEANSTACK_K8S_MODULE_VERSION)" \
   "k8s $KV $LEANSTACK_K8S_MODULE_VERSION rev$RECIPE_REV" "$K8S_PLUGIN" build_k8s
 run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV" "$DB_PLUGIN" build_docker_build
