@@ -372,6 +372,11 @@ class StackConfig(Strict):
     namespace: DnsLabel = Field(description="Namespace holding every object of the stack.")
     labels: dict[str, str] = Field(default_factory=dict, description="Added to every object.")
     registry: Registry = Field(default_factory=Registry)
+    image_builder: Optional[str] = Field(
+        None, min_length=1,
+        description="buildx builder for image builds (docker-container, remote or kubernetes driver); "
+                    "scripts/buildkit.sh registers `leanstack`. None: the provider starts its own.",
+    )
     kubernetes: Kubernetes = Field(default_factory=Kubernetes)
     ingress_namespace: DnsLabel = Field("ingress-nginx", description="Namespace of the ingress controller.")
     ingress_class: str = Field("nginx", min_length=1, description="IngressClass of public services' Ingresses.")

@@ -65,6 +65,7 @@ class OptimizedImageArgs:
     build: ImageBuild
     repository: str
     tag: str
+    builder: Optional[str] = None
     measure_size: Callable[[str], int] = local_image_size
 
 
@@ -90,6 +91,7 @@ class OptimizedImage(pulumi.ComponentResource):
             build_args=dict(build.args),
             platforms=[build.platform],
             push=True,
+            builder={"name": args.builder} if args.builder else None,
             build_on_preview=build.build_on_preview,
             secrets=secrets,
             **cache,

@@ -85,6 +85,7 @@ class Platform(pulumi.ComponentResource):
                         build=build,
                         repository=f"{config.registry.server}/{config.registry.prefix}/{service}",
                         tag=args.stack,
+                        builder=config.image_builder,
                         measure_size=args.measure_image_size,
                     ),
                     opts=pulumi.ResourceOptions(parent=self, providers=[engine]),

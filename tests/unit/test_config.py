@@ -57,7 +57,7 @@ BAD_CONFIG = [
                  "Pulumi.dev.yaml: services.api.replica: unknown key 'replica'; allowed keys: allow_from, autoscaling,",
                  id="unknown-service-key"),
     pytest.param("dev", [("servces", {})],
-                 "Pulumi.dev.yaml: servces: unknown key 'servces'; allowed keys: cost, environment, ingress_class,", id="unknown-top-key"),
+                 "Pulumi.dev.yaml: servces: unknown key 'servces'; allowed keys: cost, environment, image_builder, ingress_class,", id="unknown-top-key"),
     pytest.param("dev", [("services.api.resources.requests.cpu", "250x")],
                  "Pulumi.dev.yaml: services.api.resources.requests.cpu: '250x' is not a Kubernetes quantity: use a number",
                  id="malformed-quantity"),

@@ -73,6 +73,7 @@ def test_built_images_are_pushed_to_the_registry_and_deployed_by_digest(dev):
     image = {r.name: r.inputs for r in dev.of_type("docker-build:index:Image")}["api-image"]
     assert image["tags"] == ["127.0.0.1:5000/leanstack/api:dev"]
     assert image["push"] is True
+    assert image["builder"] == {"name": "leanstack"}
     assert image["context"] == {"location": "apps/api"}
     assert image["dockerfile"] == {"location": "apps/api/Dockerfile"}
     assert image["target"] == "runtime" and image["platforms"] == ["linux/amd64"]
