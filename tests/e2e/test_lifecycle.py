@@ -43,7 +43,10 @@ def test_up_renders_hardened_manifests_then_a_request_change_updates_one_deploym
 
     project.edit_config("dev", lambda c: c["services"]["worker"]["resources"]["requests"].update(cpu="75m"))
     _, events = project.preview("dev")
-    assert events.ops() == {"kubernetes:apps/v1:Deployment": ["update"]}
+    # The one workload changes in place; the namespace quota, sized from every request, follows it.
+    assert events.ops() == {"kubernetes:apps/v1:Deployment": ["update"], "kubernetes:core/v1:ResourceQuota": ["update"]}
+    (changed,) = [s for s in events.steps if s.type == "kubernetes:apps/v1:Deployment" and str(getattr(s.op, "value", s.op)) == "update"]
+    assert changed.urn.endswith("worker-deployment")
     project.up("dev")
     worker = project.rendered("dev")["Deployment/worker"]["spec"]["template"]["spec"]["containers"][0]
     assert worker["resources"]["requests"]["cpu"] == "75m"
@@ -53,7 +56,7 @@ def test_up_renders_hardened_manifests_then_a_request_change_updates_one_deploym
 
 def test_invalid_config_fails_the_preview_clearly_and_leaves_state_alone(project):
     project.up("dev")
-    before = project.stack("dev").export_stack().deployment
+    before = project.stack("dev").export_stack().deployment["resources"]
 
     def inverted_replica_range(config):
         api = config["services"]["api"]
@@ -66,7 +69,8 @@ def test_invalid_config_fails_the_preview_clearly_and_leaves_state_alone(project
     assert "Pulumi.dev.yaml: services.api.autoscaling: min_replicas 5 > max_replicas 3" in str(error.value)
     with pytest.raises(auto.CommandError):
         project.up("dev")
-    assert project.stack("dev").export_stack().deployment == before
+    # A failed update rewrites the checkpoint's timestamp, nothing else.
+    assert project.stack("dev").export_stack().deployment["resources"] == before
 
 
 def test_destroy_leaves_nothing_in_state(project):
