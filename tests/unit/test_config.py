@@ -41,10 +41,15 @@ def with_change(values: dict[str, Any], path: str, value: Any) -> dict[str, Any]
     return changed
 
 
-def errors_for(stack: str, changes: list[tuple[str, Any]]) -> str:
+def changed_values(stack: str, changes: list[tuple[str, Any]]) -> dict[str, Any]:
     values = stack_values(stack)
     for path, value in changes:
         values = with_change(values, path, value)
+    return values
+
+
+def errors_for(stack: str, changes: list[tuple[str, Any]]) -> str:
+    values = changed_values(stack, changes)
     with pytest.raises(ConfigError) as error:
         validate_config(values, secret_keys(values), f"Pulumi.{stack}.yaml")
     return str(error.value)
@@ -138,9 +143,7 @@ BAD_CONFIG = [
 @pytest.mark.parametrize("stack, changes, message", BAD_CONFIG)
 def test_bad_config_names_file_key_path_and_what_is_allowed(stack, changes, message):
     if not message:  # a control case: the change alone is valid
-        values = stack_values(stack)
-        for path, value in changes:
-            values = with_change(values, path, value)
+        values = changed_values(stack, changes)
         validate_config(values, secret_keys(values), f"Pulumi.{stack}.yaml")
         return
     assert message in errors_for(stack, changes)
