@@ -1,4 +1,5 @@
-"""The CrossGuard policies: each pure rule (policies.rules, policies.stack_rules) as a mandatory policy.
+"""The CrossGuard policies: each pure rule (policies.rules, policies.stack_rules) as a mandatory
+policy, plus the advisory cost budget (policies.cost_rules).
 
 Policies read their per-stack settings from the policy pack config (policies/config/<stack>.json,
 passed with --policy-pack-config); each publishes the schema of the keys it reads, so the CLI
@@ -20,6 +21,7 @@ from pulumi_policy import (
 from policies.kube import dig, kind_of
 from policies.rules import RULES, Rule
 from policies.settings import ENVIRONMENT_SCHEMA, MAX_CLAIM_SCHEMA, Settings
+from policies.cost_rules import BUDGET_SCHEMA, over_budget
 from policies.stack_rules import namespace_default_deny
 
 PACK_NAME = "leanstack-guardrails"
@@ -56,4 +58,17 @@ DEFAULT_DENY = StackValidationPolicy(
     enforcement_level=EnforcementLevel.MANDATORY,
 )
 
-POLICIES = [resource_policy(rule) for rule in RULES] + [DEFAULT_DENY]
+def _validate_cost(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    for message in over_budget(((r.resource_type, r.props) for r in args.resources), args.get_config()):
+        report_violation(message, None)
+
+
+COST_BUDGET = StackValidationPolicy(
+    name="monthly-cost-budget",
+    description="Advisory: the stack's monthly baseline cost stays within its budget.",
+    validate=_validate_cost,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    config_schema=PolicyConfigSchema(properties=BUDGET_SCHEMA["properties"]),
+)
+
+POLICIES = [resource_policy(rule) for rule in RULES] + [DEFAULT_DENY, COST_BUDGET]

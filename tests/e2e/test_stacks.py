@@ -32,3 +32,12 @@ def test_a_policy_violation_stops_the_preview_and_names_the_resource(project, tm
         preview_with_policies(project, "prod", tight)
     text = str(error.value)
     assert "volume-claim-cap" in text and "postgres-data" in text and "mandatory" in text
+
+
+def test_a_stack_over_its_cost_budget_previews_with_an_advisory_warning(project, tmp_path):
+    config = json.loads((ROOT / "policies" / "config" / "prod.json").read_text())
+    config["monthly-cost-budget"]["monthlyBudget"] = 50
+    tight = tmp_path / "prod-budget.json"
+    tight.write_text(json.dumps(config))
+    result = preview_with_policies(project, "prod", tight)
+    assert "monthly-cost-budget" in result.stdout and "above its budget of 50.00" in result.stdout

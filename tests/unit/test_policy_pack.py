@@ -71,11 +71,12 @@ def analyze(analyzer, resource_type: str, props: dict):
     return list(analyzer.Analyze(request).diagnostics)
 
 
-def test_the_engine_sees_every_rule_as_a_mandatory_policy(analyzer):
+def test_the_engine_sees_every_rule_as_a_mandatory_policy_and_the_budget_as_advisory(analyzer):
     info = analyzer.GetAnalyzerInfo(empty_pb2.Empty())
     assert info.name == PACK_NAME
     policies = {policy.name: policy for policy in info.policies}
-    assert set(policies) == {rule.name for rule in RULES} | {"namespace-default-deny"}
+    assert set(policies) == {rule.name for rule in RULES} | {"namespace-default-deny", "monthly-cost-budget"}
+    assert policies.pop("monthly-cost-budget").enforcementLevel == pb.ADVISORY
     assert {policy.enforcementLevel for policy in policies.values()} == {pb.MANDATORY}
     assert policies["namespace-default-deny"].policy_type == pb.POLICY_TYPE_STACK
     assert set(policies["volume-claim-cap"].configSchema.properties) == {"maxClaimSize"}

@@ -1,0 +1,33 @@
+"""The advisory cost budget policy, on the real prod stack's objects."""
+
+import pytest
+from pulumi_policy import EnforcementLevel
+
+from policies.cost_rules import over_budget
+from policies.pack import POLICIES
+
+
+def prod_objects(prod):
+    return [(r.typ, r.inputs) for r in prod.resources]
+
+
+def test_a_stack_over_its_budget_gets_a_warning_with_the_numbers(prod):
+    (message,) = over_budget(prod_objects(prod), {"monthlyBudget": 50, "priceSheet": "gke-autopilot-us-central1"})
+    assert message.startswith("the stack costs 86.70 USD/month at its baseline (184.15 at full scale, gke-autopilot-us-central1)")
+    assert "above its budget of 50.00" in message
+
+
+@pytest.mark.parametrize("config", [{"monthlyBudget": 250, "priceSheet": "gke-autopilot-us-central1"}, {}, None])
+def test_within_budget_or_without_one_stays_quiet(prod, config):
+    assert over_budget(prod_objects(prod), config) == []
+
+
+def test_a_malformed_budget_is_an_error_not_a_pass(prod):
+    with pytest.raises(ValueError, match="monthlyBudget 'lots' is not a number"):
+        over_budget(prod_objects(prod), {"monthlyBudget": "lots"})
+
+
+def test_the_budget_policy_is_advisory_and_every_other_policy_mandatory():
+    levels = {policy.name: policy.enforcement_level for policy in POLICIES}
+    assert levels.pop("monthly-cost-budget") == EnforcementLevel.ADVISORY
+    assert set(levels.values()) == {EnforcementLevel.MANDATORY}
