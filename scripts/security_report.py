@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import subprocess
 from collections import defaultdict
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import Callable
 import yaml
 
 from policies.kube import POD_SPEC_PATHS, containers, dig, pod_spec
+from policies.cost_rules import over_budget
 from policies.pack import PACK_NAME
 from policies.rules import RULES
 from scan import BIN, CHECKOV, KUBERNETES_VERSION, ROOT, SKIPS_FILE, STACKS, Result, counts, manifest_files, type_token
@@ -115,6 +118,15 @@ def check_rows(groups: dict[str, list[Result]], scanner: str, columns: list[str]
             for check in sorted(by_check, key=natural)]
 
 
+def budget_status(directory: Path, stack: str) -> str:
+    """The advisory budget on the rendered objects, with the policy config of the stack."""
+    config = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text()).get("monthly-cost-budget", {})
+    objects = [document for path in sorted(directory.rglob("*.yaml"))
+               for document in yaml.safe_load_all(path.read_text(encoding="utf-8")) if document]
+    warnings = over_budget(((f"kubernetes:{o.get('apiVersion')}:{o.get('kind')}", o) for o in objects), config)
+    return f"warn: {warnings[0]}" if warnings else f"pass (budget {config.get('monthlyBudget', 'none')} USD)"
+
+
 def write_report(path: Path, groups: dict[str, list[Result]], stale: list[tuple[str, str]]) -> None:
     stacks = [s for s in STACKS if s in groups]
     columns = stacks + ["Dockerfiles"]
@@ -123,7 +135,7 @@ def write_report(path: Path, groups: dict[str, list[Result]], stale: list[tuple[
     lines = [HEADER, versions(), "", "## Summary", ""]
     lines += table(["scanner"] + columns, [[scanner] + [tally_text([r for r in groups.get(c, []) if r.scanner == scanner]) for c in columns]
                                           for scanner in ("policy", "checkov", "kubernetes-validate", "hadolint")])
-    lines += ["", f"## Policy pack `{PACK_NAME}` (policies/, every policy mandatory)", "",
+    lines += ["", f"## Policy pack `{PACK_NAME}` (policies/: mandatory policies and one advisory)", "",
               "Evaluated here on the rendered files with `policies/config/<stack>.json`; the engine runs the same rules at "
               "`pulumi preview/up --policy-pack policies --policy-pack-config policies/config/<stack>.json`.", ""]
     def policy(name: str) -> list[str]:
@@ -132,9 +144,11 @@ def write_report(path: Path, groups: dict[str, list[Result]], stale: list[tuple[
     policy_rows = [[f"`{rule.name}`", rule.description] + policy(rule.name) for rule in RULES]
     policy_rows.append(["`namespace-default-deny` (stack)", "Every namespace has a default-deny NetworkPolicy (ingress and egress)."]
                        + policy("namespace-default-deny"))
+    policy_rows.append(["`monthly-cost-budget` (stack, advisory)", "The stack's monthly baseline cost stays within its budget."]
+                       + [budget_status(directories[s], s) for s in stacks])
     lines += table(["policy", "rule"] + stacks, policy_rows)
-    lines += ["", "Not in the pack yet: the advisory cost policy (monthly cost increase above a threshold). A policy sees "
-              "only the new inputs, never the deployed ones, so the increase belongs to the cost model's preview delta (costing/).", "",
+    lines += ["", "A policy sees only the new inputs, never the deployed ones: the cost *increase* gate is "
+              "`leanstack cost --fail-above`, which prices both sides of every preview step.", "",
               "## Pod Security fields", "", "What the `restricted` profile (and leanstack, where marked) requires, per container of every workload.", ""]
     lines += table(["field", "required"] + stacks, pod_security_rows(directories))
     lines += ["", "## Skipped checks (`scan-skips.yaml`)", ""]
