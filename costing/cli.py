@@ -95,7 +95,9 @@ def run_preview(stack: str, work_dir: Path, err: Console) -> tuple[list[Step], d
         ))
         status.update(f"previewing {stack}: {len(steps)} steps")
 
-    selected = auto.create_or_select_stack(stack_name=stack, work_dir=str(work_dir))
+    selected = auto.create_or_select_stack(
+        stack_name=stack, work_dir=str(work_dir), opts=auto.LocalWorkspaceOptions(pulumi_command=_pinned_cli(auto))
+    )
     with err.status(f"previewing {stack} ...") as status:
         try:
             result = selected.preview(on_event=on_event)
@@ -104,6 +106,21 @@ def run_preview(stack: str, work_dir: Path, err: Console) -> tuple[list[Step], d
             raise typer.Exit(1)
     counts = {str(op.value if hasattr(op, "value") else op): n for op, n in (result.change_summary or {}).items()}
     return steps, counts
+
+
+def _pinned_cli(auto):
+    """The Automation API's CLI handle without its `pulumi version` call (~0.2 s on every run): the
+    toolchain pins the CLI to the SDK's version (scripts/toolchain-env.sh), so that version is known."""
+    from importlib.metadata import version
+
+    from semver import VersionInfo
+
+    class PinnedPulumiCommand(auto.PulumiCommand):
+        def __init__(self) -> None:  # no super().__init__: all it does is run and check `pulumi version`
+            self.command = "pulumi"
+            self.version = VersionInfo.parse(version("pulumi"))
+
+    return PinnedPulumiCommand()
 
 
 def _engine_message(text: str) -> str:
