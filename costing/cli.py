@@ -95,12 +95,25 @@ def run_preview(stack: str, work_dir: Path, err: Console) -> tuple[list[Step], d
         ))
         status.update(f"previewing {stack}: {len(steps)} steps")
 
-    selected = auto.create_or_select_stack(
-        stack_name=stack, work_dir=str(work_dir), opts=auto.LocalWorkspaceOptions(pulumi_command=_pinned_cli(auto))
-    )
+    class ExplicitStackWorkspace(auto.LocalWorkspace):
+        """Every Automation API command names its stack (--stack), so selecting it first is one more
+        CLI run (~0.2 s) that proves only that it exists; a missing stack is created on demand below."""
+
+        def select_stack(self, stack_name: str) -> None:
+            pass
+
+    workspace = ExplicitStackWorkspace(work_dir=str(work_dir), pulumi_command=_pinned_cli(auto))
+    selected = auto.Stack.select(stack, workspace)
     with err.status(f"previewing {stack} ...") as status:
         try:
-            result = selected.preview(on_event=on_event)
+            try:
+                result = selected.preview(on_event=on_event)
+            except auto.CommandError as error:
+                if f"no stack named '{stack}' found" not in str(error):
+                    raise
+                auto.LocalWorkspace.create_stack(workspace, stack)
+                steps.clear()
+                result = selected.preview(on_event=on_event)
         except auto.CommandError as error:
             err.print(_engine_message(str(error)), markup=False, highlight=False)
             raise typer.Exit(1)
