@@ -44,13 +44,13 @@ def cost(
 ) -> None:
     """Preview STACK and print the per-resource and total monthly cost delta."""
     err = Console(stderr=True)
+    if fail_above is not None:
+        _check_budget_syntax(fail_above)
     try:
         sheet = load_stack_file(work_dir / f"Pulumi.{stack}.yaml").cost.sheet()
     except ConfigError as error:
         err.print(str(error), markup=False, highlight=False)
         raise typer.Exit(2)
-    if fail_above is not None:
-        _check_budget_syntax(fail_above)
     steps, counts = run_preview(stack, work_dir, err)
     report = cost_delta(stack, steps, sheet, counts)
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
