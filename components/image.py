@@ -71,6 +71,7 @@ class OptimizedImageArgs:
 
 class OptimizedImage(pulumi.ComponentResource):
     ref: pulumi.Output[str]
+    size_bytes: pulumi.Output[int]
 
     def __init__(self, name: str, args: OptimizedImageArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:image:OptimizedImage", name, None, opts)
@@ -97,7 +98,7 @@ class OptimizedImage(pulumi.ComponentResource):
             **cache,
             opts=pulumi.ResourceOptions(parent=self),
         )
-        self.ref = image.ref.apply(
-            lambda ref: check_size_budget(args.service, ref, args.measure_size(ref), build.size_budget)
-        )
-        self.register_outputs({"ref": self.ref})
+        measured = image.ref.apply(lambda ref: (ref, args.measure_size(ref)))
+        self.size_bytes = measured.apply(lambda pair: pair[1])
+        self.ref = measured.apply(lambda pair: check_size_budget(args.service, pair[0], pair[1], build.size_budget))
+        self.register_outputs({"ref": self.ref, "size_bytes": self.size_bytes})

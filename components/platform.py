@@ -19,7 +19,7 @@ from components.config import StackConfig
 from components.image import OptimizedImage, OptimizedImageArgs, local_image_size
 from components.namespace import HardenedNamespace, HardenedNamespaceArgs
 from components.service import RightSizedService, RightSizedServiceArgs
-from costing.model import price_objects
+from costing.model import ImageUsage, price_objects
 from components.stack_file import ConfigError, stack_file_name, validate_config
 
 
@@ -56,6 +56,7 @@ class Platform(pulumi.ComponentResource):
     namespace: pulumi.Output[str]
     services: dict[str, RightSizedService]
     cost: dict
+    image_cost: pulumi.Output[dict]
 
     def __init__(self, name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:platform:Platform", name, None, opts)
@@ -75,6 +76,7 @@ class Platform(pulumi.ComponentResource):
         images: dict[str, pulumi.Input[str]] = {
             service: spec.image.ref for service, spec in config.services.items() if spec.image.ref
         }
+        sizes: dict[str, pulumi.Output[int]] = {}
         if builds:
             engine = docker_build.Provider(f"{name}-docker-build", opts=pulumi.ResourceOptions(parent=self))
             for service, build in builds.items():
@@ -91,6 +93,7 @@ class Platform(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
                 )
                 images[service] = image.ref
+                sizes[service] = image.size_bytes
 
         secrets = pulumi.Config()
         self.services = {
@@ -110,8 +113,13 @@ class Platform(pulumi.ComponentResource):
         declared = namespace.manifests + [m for component in self.services.values() for m in component.manifests]
         # Priced from the objects themselves, so `pulumi preview` shows `cost` change before apply.
         self.cost = price_objects(declared, config.cost.sheet()).summary()
+        # Built images cost registry storage and pull transfer, known once they are built and measured.
+        self.image_cost = pulumi.Output.from_input(sizes).apply(lambda measured: price_objects([], config.cost.sheet(), [
+            ImageUsage(name, size, config.cost.image_pulls_per_month, name) for name, size in sorted(measured.items())
+        ]).summary())
         self.register_outputs({
             "namespace": self.namespace,
             "images": {service: component.image for service, component in self.services.items()},
             "cost": self.cost,
+            "image_cost": self.image_cost,
         })

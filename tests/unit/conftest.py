@@ -84,7 +84,8 @@ def run_platform(config: StackConfig, stack: str, preview: bool = False,
         )
         images = pulumi.Output.all(**{name: s.image for name, s in platform.services.items()})
         run.outputs["cost"] = platform.cost
-        return pulumi.Output.all(platform.namespace, images).apply(lambda values: run.outputs.update(namespace=values[0], images=values[1]))
+        return pulumi.Output.all(platform.namespace, images, platform.image_cost).apply(
+            lambda values: run.outputs.update(namespace=values[0], images=values[1], image_cost=values[2]))
 
     program()
     return run

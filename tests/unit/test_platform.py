@@ -135,3 +135,13 @@ def test_an_unreadable_build_secret_names_the_key_path(tmp_path):
     services = {**config.services, "api": api.model_copy(update={"image": api.image.model_copy(update={"build": build})})}
     with pytest.raises(ImageBuildError, match=r"services.api.image.build.secret_files.pip_cert: cannot read .*missing.pem: No such file"):
         run_platform(config.model_copy(update={"services": services}), "dev")
+
+
+def test_built_images_are_priced_once_measured(prod):
+    # 3 built images of 50Mi (the harness's size), 300 pulls a month each, GKE sheet:
+    # storage 50/1024 GiB x 0.10 = 0.0048828125; transfer 300 x 50/1024 GiB x 0.12 = 1.7578125 per image.
+    image_cost = prod.outputs["image_cost"]
+    assert image_cost["by_category"]["registry"] == {"baseline": "0.01", "ceiling": "0.01"}
+    assert image_cost["by_category"]["network"] == {"baseline": "5.27", "ceiling": "5.27"}
+    assert set(image_cost["by_service"]) == {"api", "worker", "web"}
+    assert image_cost["by_service"]["api"] == {"baseline": "1.76", "ceiling": "1.76"}
