@@ -156,6 +156,8 @@ def print_table(report: DeltaReport, console: Console) -> None:
     table.add_row("", "ceiling total", money(report.old_total[1]), money(report.new_total[1]), signed(report.delta[1]))
     console.print(table)
     console.print(f"prices: {report.sheet}, USD per month (730 h); ranges are HPA min–max replicas", style="dim")
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", style="yellow", markup=False)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Optional
 
+from components.quantities import parse_quantity
 from costing.model import cents, money, price_objects, resource_id
 from costing.sheets import PriceSheet
 
@@ -50,6 +51,7 @@ class DeltaReport:
     old_total: tuple[Decimal, Decimal]
     new_total: tuple[Decimal, Decimal]
     counts: dict[str, int]
+    warnings: tuple[str, ...] = ()
 
     @property
     def delta(self) -> tuple[Decimal, Decimal]:
@@ -105,7 +107,29 @@ def cost_delta(stack: str, steps: Iterable[Step], sheet: PriceSheet, counts: Opt
         name = resource_id(new_objects.get(urn) or old_objects[urn])
         rows.append(Row(step.op, name, old, new))
     rows.sort(key=lambda row: (-abs(row.delta[0]), row.resource))
-    return DeltaReport(stack, sheet.name, tuple(rows), old_report.total(), new_report.total(), dict(counts or {}))
+    warnings = tuple(shrink_warnings(merged.values(), old_objects, new_objects))
+    return DeltaReport(stack, sheet.name, tuple(rows), old_report.total(), new_report.total(), dict(counts or {}), warnings)
+
+
+def shrink_warnings(steps: Iterable[Step], old: Mapping[str, Mapping], new: Mapping[str, Mapping]) -> list[str]:
+    """Kubernetes never shrinks a PersistentVolumeClaim: such an update fails on a cluster (render
+    mode accepts it), and replacing the claim instead deletes its data. Say so before apply."""
+    warnings = []
+    for step in steps:
+        before, after = old.get(step.urn), new.get(step.urn)
+        if not (before and after) or after.get("kind") != "PersistentVolumeClaim":
+            continue
+        old_size, new_size = _requested_storage(before), _requested_storage(after)
+        if old_size and new_size and parse_quantity(new_size) < parse_quantity(old_size):
+            consequence = ("the replacement deletes the volume and its data" if step.op == "replace"
+                           else "Kubernetes refuses to shrink a claim, so this update fails on a cluster")
+            warnings.append(f"{resource_id(after)} shrinks from {old_size} to {new_size}: {consequence}; "
+                            f"migrate the data to a new, smaller claim instead")
+    return warnings
+
+
+def _requested_storage(claim: Mapping[str, Any]) -> Optional[str]:
+    return (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
 
 
 def span(amounts: tuple[Decimal, Decimal]) -> str:
@@ -148,6 +172,8 @@ def to_markdown(report: DeltaReport) -> str:
         "",
         f"Prices: `{report.sheet}`, USD per month (730 hours); ranges are HPA minReplicas–maxReplicas.",
     ]
+    if report.warnings:
+        lines += ["", "**Warnings**", ""] + [f"- {warning}" for warning in report.warnings]
     return "\n".join(lines) + "\n"
 
 
@@ -163,4 +189,5 @@ def to_json(report: DeltaReport) -> str:
         "resources": [{"op": r.op, "resource": r.resource, "old": pair(r.old), "new": pair(r.new), "delta": pair(r.delta)}
                       for r in report.rows],
         "total": {"old": pair(report.old_total), "new": pair(report.new_total), "delta": pair(report.delta)},
+        "warnings": list(report.warnings),
     }, indent=2) + "\n"

@@ -62,6 +62,9 @@ def test_right_sizing_shows_exact_per_resource_and_total_deltas(project):
     assert (volume["old"]["baseline"], volume["new"]["baseline"], volume["delta"]["baseline"]) == ("0.40", "0.08", "-0.32")
     assert report["total"]["delta"] == {"baseline": "-25.72", "ceiling": "-37.25"}
     assert report["counts"].get("update", 0) >= 2 and report["counts"].get("create", 0) == 0
+    # A real cluster refuses the 10Gi -> 2Gi shrink the render accepts: the report says so before apply.
+    (warning,) = report["warnings"]
+    assert warning.startswith("PersistentVolumeClaim/shop/postgres-data shrinks from 10Gi to 2Gi")
 
     markdown = run_cost(project, "--format", "markdown")
     assert markdown.returncode == 0, markdown.stderr

@@ -80,5 +80,21 @@ Resources: +2 created, ~2 updated, +-1 replaced, -1 deleted, 2 unchanged
 | ceiling | 145.91 | 108.10 | -37.80 |
 
 Prices: `test`, USD per month (730 hours); ranges are HPA minReplicas–maxReplicas.
+
+**Warnings**
+
+- PersistentVolumeClaim/shop/postgres-data shrinks from 10Gi to 2Gi: the replacement deletes the volume and its data; migrate the data to a new, smaller claim instead
 """
     assert '"delta": {\n      "baseline": "-54.23"' in to_json(report)
+
+
+def test_shrinking_a_claim_in_place_is_flagged_before_apply():
+    pvc = "kubernetes:core/v1:PersistentVolumeClaim"
+    grow = Step("update", urn(pvc, "a"), pvc, claim("a", "1Gi"), claim("a", "2Gi"))
+    shrink = Step("update", urn(pvc, "b"), pvc, claim("b", "10Gi"), claim("b", "2Gi"))
+    report = cost_delta("dev", [grow, shrink], SHEET)
+    assert report.warnings == (
+        "PersistentVolumeClaim/shop/b shrinks from 10Gi to 2Gi: Kubernetes refuses to shrink a claim, so this "
+        "update fails on a cluster; migrate the data to a new, smaller claim instead",
+    )
+    assert '"warnings": [\n    "PersistentVolumeClaim/shop/b shrinks' in to_json(report)
