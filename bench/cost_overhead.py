@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -20,20 +19,9 @@ import time
 from pathlib import Path
 
 import yaml
+from scratch import ROOT, scratch_project
 
-ROOT = Path(__file__).resolve().parents[1]
-FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py", "components", "costing", "apps"]
 PINNED = "registry.example/bench/{}@sha256:" + "0" * 64
-
-
-def scratch_project(base: Path) -> Path:
-    project = base / "project"
-    project.mkdir()
-    for name in FILES:
-        source = ROOT / name
-        (shutil.copytree if source.is_dir() else shutil.copy2)(source, project / name)
-    (project / ".venv").symlink_to(ROOT / ".venv")
-    return project
 
 
 def generated_stack(project: Path, services: int) -> str:
@@ -88,7 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp)
-        project = scratch_project(base)
+        project = scratch_project(base / "project")
         (base / "state").mkdir()
         env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{base / 'state'}",
                "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", "leanstack-local-only")}

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import tempfile
@@ -20,8 +19,8 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml", "__main__.py", "components", "costing", "apps"]
+from scratch import scratch_project
+
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
@@ -78,12 +77,7 @@ def main() -> None:
     print(f"{'stack':<6} {'state':<22} {'wall (median)':>14} {'peak RSS of tree':>17}   ({args.runs} runs)")
     for stack in ("dev", "prod"):
         with tempfile.TemporaryDirectory() as tmp:
-            project = Path(tmp) / "project"
-            project.mkdir()
-            for name in FILES:
-                source = ROOT / name
-                (shutil.copytree if source.is_dir() else shutil.copy2)(source, project / name)
-            (project / ".venv").symlink_to(ROOT / ".venv")
+            project = scratch_project(Path(tmp) / "project")
             (Path(tmp) / "state").mkdir()
             env = {**os.environ, "PULUMI_BACKEND_URL": f"file://{tmp}/state",
                    "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", "leanstack-local-only")}

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from components.stack_file import ConfigError, load_stack_file
-from costing.delta import SYMBOLS, DeltaReport, Step, cost_delta, count_line, signed, signed_span, span, to_json, to_markdown
+from costing.delta import SYMBOLS, DeltaReport, Step, cost_delta, op_name, count_line, signed, signed_span, span, to_json, to_markdown
 from costing.model import money
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,7 +87,7 @@ def run_preview(stack: str, work_dir: Path, err: Console) -> tuple[list[Step], d
             return
         meta = pre.metadata
         steps.append(Step(
-            op=meta.op.value if hasattr(meta.op, "value") else str(meta.op),
+            op=op_name(meta.op),
             urn=meta.urn,
             type=meta.type,
             old=meta.old.inputs if meta.old else None,
@@ -117,7 +117,7 @@ def run_preview(stack: str, work_dir: Path, err: Console) -> tuple[list[Step], d
         except auto.CommandError as error:
             err.print(_engine_message(str(error)), markup=False, highlight=False)
             raise typer.Exit(1)
-    counts = {str(op.value if hasattr(op, "value") else op): n for op, n in (result.change_summary or {}).items()}
+    counts = {op_name(op): n for op, n in (result.change_summary or {}).items()}
     return steps, counts
 
 

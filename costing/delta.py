@@ -14,12 +14,17 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Optional
 
 from components.quantities import parse_quantity
-from costing.model import cents, money, price_objects, resource_id
+from costing.model import cents, claim_size, money, price_objects, resource_id
 from costing.sheets import PriceSheet
 
 ZERO = Decimal(0)
 REPLACE_OPS = {"replace", "create-replacement", "delete-replaced", "discard-replaced"}
 SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
+
+
+def op_name(op: Any) -> str:
+    """An engine operation as its plain name ("update"), whether the SDK gives an enum or a string."""
+    return str(getattr(op, "value", op))
 
 
 @dataclass(frozen=True)
@@ -119,17 +124,14 @@ def shrink_warnings(steps: Iterable[Step], old: Mapping[str, Mapping], new: Mapp
         before, after = old.get(step.urn), new.get(step.urn)
         if not (before and after) or after.get("kind") != "PersistentVolumeClaim":
             continue
-        old_size, new_size = _requested_storage(before), _requested_storage(after)
-        if old_size and new_size and parse_quantity(new_size) < parse_quantity(old_size):
+        old_size, new_size = claim_size(before), claim_size(after)
+        if parse_quantity(new_size) > 0 and parse_quantity(new_size) < parse_quantity(old_size):
             consequence = ("the replacement deletes the volume and its data" if step.op == "replace"
                            else "Kubernetes refuses to shrink a claim, so this update fails on a cluster")
             warnings.append(f"{resource_id(after)} shrinks from {old_size} to {new_size}: {consequence}; "
                             f"migrate the data to a new, smaller claim instead")
     return warnings
 
-
-def _requested_storage(claim: Mapping[str, Any]) -> Optional[str]:
-    return (((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage")
 
 
 def span(amounts: tuple[Decimal, Decimal]) -> str:

@@ -177,11 +177,12 @@ def _workload_items(manifest: Mapping[str, Any], sheet: PriceSheet, ranges: Mapp
     for template in spec.get("volumeClaimTemplates") or []:
         per_replica = _claim_monthly(template, sheet)
         items.append(LineItem(resource_id(manifest), service_of(manifest), "storage", per_replica * low,
-                              per_replica * high, f"{pods} x {_claim_size(template)} {_claim_class(template) or 'default'}"))
+                              per_replica * high, f"{pods} x {claim_size(template)} {_claim_class(template) or 'default'}"))
     return items
 
 
-def _claim_size(claim: Mapping[str, Any]) -> str:
+def claim_size(claim: Mapping[str, Any]) -> str:
+    """Requested storage of a claim (or claim template), "0" when it states none."""
     return str((((claim.get("spec") or {}).get("resources") or {}).get("requests") or {}).get("storage", "0"))
 
 
@@ -190,12 +191,12 @@ def _claim_class(claim: Mapping[str, Any]) -> Optional[str]:
 
 
 def _claim_monthly(claim: Mapping[str, Any], sheet: PriceSheet) -> Decimal:
-    return parse_quantity(_claim_size(claim)) / GIB * sheet.storage_price(_claim_class(claim))
+    return parse_quantity(claim_size(claim)) / GIB * sheet.storage_price(_claim_class(claim))
 
 
 def _claim_item(manifest: Mapping[str, Any], sheet: PriceSheet) -> LineItem:
     monthly = _claim_monthly(manifest, sheet)
-    detail = f"{_claim_size(manifest)} {_claim_class(manifest) or 'default'}"
+    detail = f"{claim_size(manifest)} {_claim_class(manifest) or 'default'}"
     return LineItem(resource_id(manifest), service_of(manifest), "storage", monthly, monthly, detail)
 
 
@@ -211,5 +212,4 @@ def _image_items(image: ImageUsage, sheet: PriceSheet) -> list[LineItem]:
 
 
 def _fmt(value: Decimal) -> str:
-    text = f"{value.quantize(Decimal('0.001'), rounding=ROUND_HALF_UP).normalize():f}"
-    return text
+    return f"{value.quantize(Decimal('0.001'), rounding=ROUND_HALF_UP).normalize():f}"

@@ -2,9 +2,9 @@
 
     .venv/bin/python scripts/render_manifests.py <stack> <outdir>    # e.g. prod rendered/prod
 
-A stand-in for `pulumi up` with the provider's renderYamlToDirectory until the Pulumi CLI is
-available here: it runs the program under the unit tests' mock harness (so the objects are exactly
-the ones the program registers) and writes <outdir>/1-manifest/<apiVersion>-<kind>-<namespace>-<name>.yaml,
+The fast path for `scripts/scan.sh --report` (no toolchain, Docker or image builds needed; the
+end-to-end tests scan what `pulumi up` really renders): it runs the program under the unit tests'
+mock harness (so the objects are exactly the ones the program registers) and writes <outdir>/1-manifest/<apiVersion>-<kind>-<namespace>-<name>.yaml,
 the provider's own file naming ('/' in apiVersion -> '_', cluster-scoped objects under "default").
 Secret values are replaced by a placeholder: scanners need the shape, never the value.
 """

@@ -141,8 +141,7 @@ def violation(policy: str, description: str, message: str) -> Result:
 
 def check_policies(directory: Path, stack: Optional[str]) -> list[Result]:
     """The policy pack's rules over the files, with the stack's policy config (strict without one)."""
-    objects = [(type_token(doc), doc) for path in manifest_files(directory)
-               for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
+    objects = manifest_objects(directory)
     config, results = policy_config(stack), []
     for rule in RULES:
         settings = Settings.from_config(config.get(rule.name))
@@ -160,6 +159,12 @@ def check_policies(directory: Path, stack: Optional[str]) -> list[Result]:
 
 def manifest_files(directory: Path) -> list[Path]:
     return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def manifest_objects(directory: Path) -> list[tuple[str, dict]]:
+    """Every object of a manifest directory with its Pulumi type token, as policies see them."""
+    return [(type_token(doc), doc) for path in manifest_files(directory)
+            for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
 
 def dockerfiles() -> list[Path]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import subprocess
 from collections import defaultdict
@@ -15,7 +14,8 @@ from policies.kube import POD_SPEC_PATHS, containers, dig, pod_spec
 from policies.cost_rules import over_budget
 from policies.pack import PACK_NAME
 from policies.rules import RULES
-from scan import BIN, CHECKOV, KUBERNETES_VERSION, ROOT, SKIPS_FILE, STACKS, Result, counts, manifest_files, type_token
+from scan import (BIN, CHECKOV, KUBERNETES_VERSION, ROOT, SKIPS_FILE, STACKS, Result, counts, manifest_objects,
+                  policy_config)
 
 HEADER = """# Security checks
 
@@ -84,15 +84,12 @@ def pod_security_rows(directories: dict[str, Path]) -> list[list[str]]:
     workloads = {stack: [] for stack in directories}
     labels = {}
     for stack, directory in directories.items():
-        for path in manifest_files(directory):
-            for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
-                if not doc:
-                    continue
-                kind = doc.get("kind")
-                if kind == "Namespace":
-                    labels[stack] = doc["metadata"].get("labels", {})
-                elif kind in POD_SPEC_PATHS:
-                    workloads[stack].append((doc["metadata"]["name"], *pod_spec(type_token(doc), doc)))
+        for resource_type, doc in manifest_objects(directory):
+            kind = doc.get("kind")
+            if kind == "Namespace":
+                labels[stack] = doc["metadata"].get("labels", {})
+            elif kind in POD_SPEC_PATHS:
+                workloads[stack].append((doc["metadata"]["name"], *pod_spec(resource_type, doc)))
     rows = [[f"Namespace label pod-security.kubernetes.io/{mode}", "restricted"]
             + [labels.get(stack, {}).get(f"pod-security.kubernetes.io/{mode}", "missing") for stack in directories]
             for mode in ("enforce", "audit", "warn")]
@@ -120,10 +117,8 @@ def check_rows(groups: dict[str, list[Result]], scanner: str, columns: list[str]
 
 def budget_status(directory: Path, stack: str) -> str:
     """The advisory budget on the rendered objects, with the policy config of the stack."""
-    config = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text()).get("monthly-cost-budget", {})
-    objects = [document for path in sorted(directory.rglob("*.yaml"))
-               for document in yaml.safe_load_all(path.read_text(encoding="utf-8")) if document]
-    warnings = over_budget(((f"kubernetes:{o.get('apiVersion')}:{o.get('kind')}", o) for o in objects), config)
+    config = policy_config(stack).get("monthly-cost-budget", {})
+    warnings = over_budget(manifest_objects(directory), config)
     return f"warn: {warnings[0]}" if warnings else f"pass (budget {config.get('monthlyBudget', 'none')} USD)"
 
 

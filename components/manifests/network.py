@@ -11,7 +11,7 @@ A service with no callers gets an empty ingress list: selected, so it accepts no
 from __future__ import annotations
 
 from components.config import StackConfig
-from components.manifests import header, metadata, selector_labels
+from components.manifests import header, selector_labels
 from components.manifests.workload import port_name
 
 ANYWHERE_V4 = "0.0.0.0/0"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.config import StackConfig
-from components.manifests import header, metadata, selector_labels
+from components.manifests import header, selector_labels
 
 # Scale up fast (double, or +2 pods, per minute, whichever is more); scale down gently (at most half
 # per minute) and only after the configured stabilization window, so a dip doesn't drop capacity.

@@ -4,7 +4,6 @@ file backend per test project, manifests rendered to the copy's rendered/<stack>
 from __future__ import annotations
 
 import os
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -13,9 +12,9 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-ROOT = Path(__file__).resolve().parents[2]
-PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py",
-                 "components", "costing", "apps"]
+from bench.scratch import scratch_project
+from costing.delta import op_name
+
 
 
 @dataclass
@@ -36,7 +35,7 @@ class Events:
         """Resource type -> ops, for the steps that are not `same`."""
         result: dict[str, list[str]] = {}
         for step in self.steps:
-            op = step.op.value if hasattr(step.op, "value") else str(step.op)
+            op = op_name(step.op)
             if op != "same":
                 result.setdefault(step.type, []).append(op)
         return result
@@ -82,15 +81,7 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A scratch copy of the project with its own empty state backend."""
-    directory = tmp_path / "project"
-    directory.mkdir()
-    for name in PROJECT_FILES:
-        source = ROOT / name
-        if source.is_dir():
-            shutil.copytree(source, directory / name, ignore=shutil.ignore_patterns("__pycache__", "tests"))
-        else:
-            shutil.copy2(source, directory / name)
-    (directory / ".venv").symlink_to(ROOT / ".venv")
+    directory = scratch_project(tmp_path / "project")
     state = tmp_path / "state"
     state.mkdir()
     env = {

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import yaml
 from pulumi import automation as auto
+
+from costing.delta import op_name
 
 from components.manifests.workload import PROBE_PROFILES
 from tests.unit.test_platform import DEV_RESOURCES
@@ -18,7 +19,7 @@ def test_first_preview_creates_exactly_the_dev_stack_and_shows_its_cost(project)
     result, events = project.preview("dev")
     created = Counter({t: ops.count("create") for t, ops in events.ops().items()})
     assert created == Counter({**DEV_RESOURCES, "pulumi:pulumi:Stack": 1})
-    assert {getattr(op, "value", op) for op in result.change_summary} == {"create"}
+    assert {op_name(op) for op in result.change_summary} == {"create"}
     cost = events.outputs["cost"]
     assert cost["sheet"] == "opencost-default" and float(cost["monthly"]["baseline"]) > 0
 
@@ -45,7 +46,7 @@ def test_up_renders_hardened_manifests_then_a_request_change_updates_one_deploym
     _, events = project.preview("dev")
     # The one workload changes in place; the namespace quota, sized from every request, follows it.
     assert events.ops() == {"kubernetes:apps/v1:Deployment": ["update"], "kubernetes:core/v1:ResourceQuota": ["update"]}
-    (changed,) = [s for s in events.steps if s.type == "kubernetes:apps/v1:Deployment" and str(getattr(s.op, "value", s.op)) == "update"]
+    (changed,) = [s for s in events.steps if s.type == "kubernetes:apps/v1:Deployment" and op_name(s.op) == "update"]
     assert changed.urn.endswith("worker-deployment")
     project.up("dev")
     worker = project.rendered("dev")["Deployment/worker"]["spec"]["template"]["spec"]["containers"][0]

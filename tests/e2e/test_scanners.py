@@ -6,7 +6,7 @@ import subprocess
 
 import pytest
 
-from tests.e2e.conftest import ROOT
+from bench.scratch import ROOT
 
 pytestmark = pytest.mark.e2e
 

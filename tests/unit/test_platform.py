@@ -1,5 +1,6 @@
 """Platform: what one stack registers, how it is wired, and how it behaves in previews."""
 
+from collections import Counter
 from decimal import Decimal
 
 import pytest
@@ -35,11 +36,8 @@ DEV_RESOURCES = {
 }
 
 
-def counts(run) -> dict[str, int]:
-    result: dict[str, int] = {}
-    for typ in run.types():
-        result[typ] = result.get(typ, 0) + 1
-    return result
+def counts(run) -> Counter:
+    return Counter(run.types())
 
 
 def test_dev_registers_exactly_the_expected_resources(dev):

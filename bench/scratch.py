@@ -1,0 +1,24 @@
+"""A scratch copy of the Pulumi project, for runs of the real engine that must not touch the clone
+(end-to-end tests, benchmarks): the project files, plus the clone's .venv linked in."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py",
+                 "components", "costing", "apps"]
+
+
+def scratch_project(directory: Path) -> Path:
+    """Copy the project into `directory` (created) and return it."""
+    directory.mkdir(parents=True)
+    for name in PROJECT_FILES:
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, directory / name, ignore=shutil.ignore_patterns("__pycache__", "tests"))
+        else:
+            shutil.copy2(source, directory / name)
+    (directory / ".venv").symlink_to(ROOT / ".venv")
+    return directory
