@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components.platform import Platform, PlatformArgs, config_from_engine
+from leanstack.components.platform import Platform, PlatformArgs, config_from_engine
 
 config = config_from_engine()
 platform = Platform(config.namespace, PlatformArgs(config=config, stack=pulumi.get_stack()))

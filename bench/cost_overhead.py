@@ -62,7 +62,7 @@ def measure(project: Path, stack: str, env: dict, runs: int) -> tuple[float, flo
     subprocess.run(["pulumi", "up", "--yes", "--non-interactive", "--stack", stack], cwd=project, env=env, check=True,
                    stdout=subprocess.DEVNULL)
     preview = ["pulumi", "preview", "--non-interactive", "--stack", stack]
-    cost = [sys.executable, "-m", "costing.cli", "cost", "--stack", stack, "--work-dir", str(project), "--format", "json"]
+    cost = [sys.executable, "-m", "leanstack.cli", "cost", "--stack", stack, "--work-dir", str(project), "--format", "json"]
     plain, tool = [], []
     for _ in range(runs):
         plain.append(timed(preview, project, env))

@@ -13,7 +13,7 @@ import yaml
 from pulumi import automation as auto
 
 from bench.scratch import scratch_project
-from costing.delta import op_name
+from leanstack.costing.delta import op_name
 
 
 

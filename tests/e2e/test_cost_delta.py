@@ -36,7 +36,7 @@ def right_sized(config: dict) -> None:
 
 def run_cost(project, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "costing.cli", "cost", "--stack", "prod", "--work-dir", str(project.directory), *options],
+        [sys.executable, "-m", "leanstack.cli", "cost", "--stack", "prod", "--work-dir", str(project.directory), *options],
         env=project.env, capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
     )
 

@@ -7,9 +7,9 @@ from collections import Counter
 import pytest
 from pulumi import automation as auto
 
-from costing.delta import op_name
+from leanstack.costing.delta import op_name
 
-from components.manifests.workload import PROBE_PROFILES
+from leanstack.render.workload import PROBE_PROFILES
 from tests.unit.test_platform import DEV_RESOURCES
 
 pytestmark = pytest.mark.e2e

@@ -8,7 +8,7 @@ import pytest
 from pulumi import automation as auto
 
 from bench.scratch import ROOT
-from costing.delta import op_name
+from leanstack.costing.delta import op_name
 
 pytestmark = pytest.mark.e2e
 

@@ -4,7 +4,7 @@ import shutil
 
 from typer.testing import CliRunner
 
-from costing.cli import app
+from leanstack.cli import app
 from tests.unit.conftest import ROOT
 
 runner = CliRunner()

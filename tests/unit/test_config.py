@@ -11,8 +11,8 @@ import pytest
 import yaml
 from pulumi.runtime.mocks import MockMonitor
 
-from components.platform import Platform, PlatformArgs, config_from_engine
-from components.stack_file import ConfigError, load_stack_file, validate_config
+from leanstack.components.platform import Platform, PlatformArgs, config_from_engine
+from leanstack.config.stack_file import ConfigError, load_stack_file, validate_config
 from tests.unit.conftest import ROOT, RecordingMocks
 
 DELETE = object()

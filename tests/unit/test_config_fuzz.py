@@ -19,8 +19,8 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from components.config import StackConfig
-from components.stack_file import ConfigError, load_stack_file, parse_yaml, validate_config
+from leanstack.config.schema import StackConfig
+from leanstack.config.stack_file import ConfigError, load_stack_file, parse_yaml, validate_config
 from tests.unit.conftest import ROOT
 
 SOURCE = "Pulumi.fuzz.yaml"

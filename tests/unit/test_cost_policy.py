@@ -3,8 +3,8 @@
 import pytest
 from pulumi_policy import EnforcementLevel
 
-from policies.cost_rules import over_budget
-from policies.pack import POLICIES
+from leanstack.policies.cost_rules import over_budget
+from leanstack.policies.pack import POLICIES
 
 
 def prod_objects(prod):
@@ -12,9 +12,10 @@ def prod_objects(prod):
 
 
 def test_a_stack_over_its_budget_gets_a_warning_with_the_numbers(prod):
-    (message,) = over_budget(prod_objects(prod), {"monthlyBudget": 50, "priceSheet": "gke-autopilot-us-central1"})
-    assert message.startswith("the stack costs 86.70 USD/month at its baseline (184.15 at full scale, gke-autopilot-us-central1)")
-    assert "above its budget of 50.00" in message
+    (message,) = over_budget(prod_objects(prod), {"monthlyBudget": 30, "priceSheet": "gke-autopilot-us-central1"})
+    # Autopilot bills requests, not limits (docs/costing.md).
+    assert message.startswith("the stack costs 36.72 USD/month at its baseline (86.07 at full scale, gke-autopilot-us-central1)")
+    assert "above its budget of 30.00" in message
 
 
 @pytest.mark.parametrize("config", [{"monthlyBudget": 250, "priceSheet": "gke-autopilot-us-central1"}, {}, None])
@@ -23,7 +24,7 @@ def test_within_budget_or_without_one_stays_quiet(prod, config):
 
 
 def test_a_malformed_budget_is_an_error_not_a_pass(prod):
-    with pytest.raises(ValueError, match="monthlyBudget 'lots' is not a number"):
+    with pytest.raises(ValueError, match="monthlyBudget 'lots' is not an amount in USD"):
         over_budget(prod_objects(prod), {"monthlyBudget": "lots"})
 
 

@@ -5,8 +5,10 @@ from decimal import Decimal
 import pytest
 from pydantic import ValidationError
 
-from costing.model import ImageUsage, price_objects
-from costing.sheets import SHEETS, PriceSheet
+from leanstack.config.price_sheets import SHEETS, PriceSheet
+from leanstack.costing.money import MoneyRange
+from leanstack.costing.price import price_objects
+from leanstack.costing.usage import ImageUsage
 
 SHEET = PriceSheet(
     name="test", source="hand-made", date="2026-11-01",
@@ -41,30 +43,30 @@ def test_guide_right_sizing_before_and_after():
     after = price_objects([deployment("api", "250m", "384Mi"), hpa("api", 2, 6), claim("postgres-data", "2Gi")], SHEET)
     # api pod: 0.5 x 0.04 + 0.5 x 0.005 = 0.0225/h = 16.425/month; after 0.25 x 0.04 + 0.375 x 0.005 = 0.011875/h = 8.66875
     assert before.by_resource() == {
-        "Deployment/shop/api": (Decimal("49.275"), Decimal("98.55")),
-        "PersistentVolumeClaim/shop/postgres-data": (Decimal("1.0"), Decimal("1.0")),
+        "Deployment/shop/api": MoneyRange(Decimal("49.275"), Decimal("98.55")),
+        "PersistentVolumeClaim/shop/postgres-data": MoneyRange(Decimal("1.0"), Decimal("1.0")),
     }
     assert after.by_resource() == {
-        "Deployment/shop/api": (Decimal("17.3375"), Decimal("52.0125")),
-        "PersistentVolumeClaim/shop/postgres-data": (Decimal("0.2"), Decimal("0.2")),
+        "Deployment/shop/api": MoneyRange(Decimal("17.3375"), Decimal("52.0125")),
+        "PersistentVolumeClaim/shop/postgres-data": MoneyRange(Decimal("0.2"), Decimal("0.2")),
     }
-    assert after.total()[0] - before.total()[0] == Decimal("-32.7375")
+    assert after.total().baseline - before.total().baseline == Decimal("-32.7375")
     assert after.summary()["monthly"] == {"baseline": "17.54", "ceiling": "52.21"}
 
 
 def test_fixed_replicas_and_the_default_of_one():
     report = price_objects([deployment("web", "100m", "128Mi", replicas=3), deployment("one", "100m", "128Mi")], SHEET)
     # 0.1 x 0.04 + 0.125 x 0.005 = 0.004625/h x 730 = 3.37625 per pod
-    assert report.by_resource()["Deployment/shop/web"] == (Decimal("10.12875"), Decimal("10.12875"))
-    assert report.by_resource()["Deployment/shop/one"] == (Decimal("3.37625"), Decimal("3.37625"))
+    assert report.by_resource()["Deployment/shop/web"] == MoneyRange(Decimal("10.12875"), Decimal("10.12875"))
+    assert report.by_resource()["Deployment/shop/one"] == MoneyRange(Decimal("3.37625"), Decimal("3.37625"))
 
 
-def test_limits_are_billed_only_where_the_sheet_says_so():
+def test_limits_above_requests_cost_nothing_on_request_billed_platforms():
     objects = [deployment("api", "250m", "256Mi", replicas=1, limits={"cpu": "1", "memory": "512Mi"})]
-    requests_only = price_objects(objects, SHEET).total()[0]
-    with_limits = price_objects(objects, SHEET.model_copy(update={"bill_limits": True})).total()[0]
-    assert requests_only == (Decimal("0.01") + Decimal("0.00125")) * 730
-    assert with_limits == (Decimal("0.04") + Decimal("0.0025")) * 730
+    requests_only = price_objects(objects, SHEET).total().baseline
+    # Autopilot bills requests too (250m/256Mi is within its minimums and its 1:1..1:6.5 ratio).
+    autopilot = price_objects(objects, SHEET.model_copy(update={"billing": "autopilot"})).total().baseline
+    assert requests_only == autopilot == (Decimal("0.01") + Decimal("0.00125")) * 730
 
 
 def test_a_missing_request_defaults_to_its_limit_and_init_containers_count_when_larger():
@@ -72,7 +74,7 @@ def test_a_missing_request_defaults_to_its_limit_and_init_containers_count_when_
                           init={"name": "migrate", "resources": {"requests": {"cpu": "3", "memory": "256Mi"}}})]
     objects[0]["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"].pop("cpu")
     # cpu: max(limit 2 as request, init 3) = 3 cores; memory: max(1Gi, 256Mi) = 1Gi
-    assert price_objects(objects, SHEET).total()[0] == (3 * Decimal("0.04") + Decimal("0.005")) * 730
+    assert price_objects(objects, SHEET).total().baseline == (3 * Decimal("0.04") + Decimal("0.005")) * 730
 
 
 def test_storage_classes_load_balancers_and_images():
@@ -83,13 +85,13 @@ def test_storage_classes_load_balancers_and_images():
         images=[ImageUsage("api", size_bytes=150 * 2**20, pulls_per_month=200, service="api")],
     )
     by = report.by_resource()
-    assert by["PersistentVolumeClaim/shop/a"][0] == Decimal("0.5")
-    assert by["PersistentVolumeClaim/shop/b"][0] == Decimal("0.1")  # unknown class -> default 0.20
-    assert by["Service/shop/edge"][0] == Decimal("18.25")
+    assert by["PersistentVolumeClaim/shop/a"].baseline == Decimal("0.5")
+    assert by["PersistentVolumeClaim/shop/b"].baseline == Decimal("0.1")  # unknown class -> default 0.20
+    assert by["Service/shop/edge"].baseline == Decimal("18.25")
     categories = report.grouped("category")
     # 150Mi = 0.146484375Gi: stored 0.0146484375; 200 pulls x 0.146484375 x 0.09 = 2.63671875
-    assert categories["registry"][0] == Decimal("0.0146484375")
-    assert categories["network"][0] == Decimal("18.25") + Decimal("2.63671875")
+    assert categories["registry"].baseline == Decimal("0.0146484375")
+    assert categories["network"].baseline == Decimal("18.25") + Decimal("2.63671875")
 
 
 def test_summary_groups_by_category_and_service():

@@ -2,7 +2,12 @@
 
 from decimal import Decimal
 
-from costing.delta import Step, cost_delta, to_json, to_markdown
+import pytest
+
+from leanstack.costing.budget import Budget, BudgetError
+from leanstack.costing.delta import Step, cost_delta
+from leanstack.costing.money import MoneyRange
+from leanstack.costing.output import to_json, to_markdown
 from tests.unit.test_costing import SHEET, claim, deployment, hpa
 
 DEP = "kubernetes:apps/v1:Deployment"
@@ -41,22 +46,32 @@ def test_each_resource_shows_old_new_and_delta():
                          "Deployment/shop/cron", "Deployment/shop/legacy", "HorizontalPodAutoscaler/shop/api"}
     # The api Deployment is unchanged, but the HPA's minReplicas 3 -> 2 lowers its baseline.
     api = rows["Deployment/shop/api"]
-    assert (api.op, api.old, api.new) == ("same", (Decimal("49.275"), Decimal("98.55")), (Decimal("32.85"), Decimal("98.55")))
+    assert (api.op, api.old, api.new) == ("same", MoneyRange(Decimal("49.275"), Decimal("98.55")), MoneyRange(Decimal("32.85"), Decimal("98.55")))
     # worker: 2 pods x 0.1 cores less x 0.04 x 730 = 5.84 less (13.505 -> 7.665)
-    assert rows["Deployment/shop/worker"].delta == (Decimal("-5.84"), Decimal("-5.84"))
+    assert rows["Deployment/shop/worker"].delta == MoneyRange(Decimal("-5.84"), Decimal("-5.84"))
     pvc = rows["PersistentVolumeClaim/shop/postgres-data"]
-    assert (pvc.op, pvc.old[0], pvc.new[0]) == ("replace", Decimal("1.0"), Decimal("0.2"))
-    assert rows["Deployment/shop/cron"].old == (0, 0) and rows["Deployment/shop/legacy"].new == (0, 0)
+    assert (pvc.op, pvc.old.baseline, pvc.new.baseline) == ("replace", Decimal("1.0"), Decimal("0.2"))
+    assert rows["Deployment/shop/cron"].old.is_zero() and rows["Deployment/shop/legacy"].new.is_zero()
     # legacy: 1 x 0.04 + 1 x 0.005 = 0.045/h = 32.85; cron: 0.05 x 0.04 + 0.0625 x 0.005 = 0.0023125/h = 1.688125
     expected = -Decimal("16.425") - Decimal("5.84") - Decimal("0.8") + Decimal("1.688125") - Decimal("32.85")
-    assert report.delta[0] == expected == Decimal("42.403125") - Decimal("96.63")
+    assert report.delta.baseline == expected == Decimal("42.403125") - Decimal("96.63")
+
+
+def exceeds(report, budget: str) -> bool:
+    return Budget.parse(budget).exceeded_by(report.delta.baseline, report.old_total.baseline)
 
 
 def test_budget_check_accepts_percentages_and_amounts():
     report = cost_delta("dev", guide_change_steps(), SHEET)
-    assert not report.exceeds("0%") and not report.exceeds("0")
+    assert not exceeds(report, "0%") and not exceeds(report, "0")
     growth = cost_delta("dev", [Step("create", urn(DEP, "x"), DEP, None, deployment("x", "1", "1Gi", replicas=1))], SHEET)
-    assert growth.exceeds("10") and not growth.exceeds("40") and growth.exceeds("5%")
+    assert exceeds(growth, "10") and not exceeds(growth, "40") and exceeds(growth, "5%")
+
+
+@pytest.mark.parametrize("text", ["lots", "-5", "-5%", "NaN", "inf", ""])
+def test_a_budget_that_is_not_a_percentage_or_an_amount_is_refused(text):
+    with pytest.raises(BudgetError, match="use a percentage like 10% or an amount in USD like 50"):
+        Budget.parse(text)
 
 
 def test_markdown_snapshot():
@@ -65,14 +80,15 @@ def test_markdown_snapshot():
 
 Resources: +2 created, ~2 updated, +-1 replaced, -1 deleted, 2 unchanged
 
-| op | resource | old $/month | new $/month | delta |
-|---|---|---:|---:|---:|
-| - delete | `Deployment/shop/legacy` | 32.85 | 0.00 | -32.85 |
-|   same | `Deployment/shop/api` | 49.28–98.55 | 32.85–98.55 | -16.43 (ceiling 0.00) |
-| ~ update | `Deployment/shop/worker` | 13.51 | 7.67 | -5.84 |
-| + create | `Deployment/shop/cron` | 0.00 | 1.69 | +1.69 |
-| +- replace | `PersistentVolumeClaim/shop/postgres-data` | 1.00 | 0.20 | -0.80 |
-| ~ update | `HorizontalPodAutoscaler/shop/api` | 0.00 | 0.00 | 0.00 |
+| op | resource | billed resources | old $/month | new $/month | delta |
+|---|---|---|---:|---:|---:|
+| - delete | `Deployment/shop/legacy` | 1 x 1/1Gi -> – | 32.85 | 0.00 | -32.85 |
+|   same | `Deployment/shop/api` | 3-6 x 500m/512Mi -> 2-6 x 500m/512Mi | 49.28–98.55 | 32.85–98.55 | -16.43 (ceiling 0.00) |
+| ~ update | `Deployment/shop/worker` | 2 x 200m/256Mi -> 2 x 100m/256Mi | 13.51 | 7.67 | -5.84 |
+| + create | `Deployment/shop/cron` | – -> 1 x 50m/64Mi | 0.00 | 1.69 | +1.69 |
+| +- replace | `PersistentVolumeClaim/shop/postgres-data` | 10Gi standard -> 2Gi standard | 1.00 | 0.20 | -0.80 |
+
+Not listed: 1 resource(s) that cost nothing before or after (1 update); --all lists them.
 
 | monthly total | old | new | delta |
 |---|---:|---:|---:|

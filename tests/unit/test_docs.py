@@ -1,10 +1,10 @@
-from components.config_docs import render_markdown
+from leanstack.config.docs import render_markdown
 from tests.unit.conftest import ROOT
 
 
 def test_configuration_reference_matches_the_models():
     committed = (ROOT / "docs" / "configuration.md").read_text()
-    assert committed == render_markdown(), "regenerate: python -m components.config_docs > docs/configuration.md"
+    assert committed == render_markdown(), "regenerate: python -m leanstack.config.docs > docs/configuration.md"
 
 
 def test_every_config_key_is_documented():

@@ -5,8 +5,8 @@ from decimal import Decimal
 
 import pytest
 
-from components.image import ImageBuildError, ImageOverBudget
-from costing.model import cents
+from leanstack.components.image import ImageBuildError, ImageOverBudget
+from leanstack.costing.money import cents
 from tests.unit.conftest import RecordingMocks, fake_digest, run_platform, stack_config
 
 COMPONENTS = {
@@ -116,10 +116,11 @@ def test_cost_output_prices_what_the_stack_registers(prod):
     assert cost["sheet"] == "gke-autopilot-us-central1" and cost["currency"] == "USD"
     assert set(cost["by_service"]) == {"api", "worker", "web", "postgres", "redis"}
     assert set(cost["by_category"]) == {"compute", "storage", "network", "registry"}
-    # postgres: one pod billed at its limits (Autopilot sheet): 0.5 cpu x 0.0445 + 0.5Gi x 0.0049225
-    # + 0.25Gi ephemeral x 0.0000548 per hour, x 730; plus 2Gi standard PD x 0.04.
-    pod = (Decimal("0.5") * Decimal("0.0445") + Decimal("0.5") * Decimal("0.0049225")
-           + Decimal("0.25") * Decimal("0.0000548")) * 730
+    # postgres: one pod billed at its requests (Autopilot bills requests; 100m/256Mi is within its
+    # minimums and ratio): 0.1 cpu x 0.0445 + 0.25Gi x 0.0049225 + 64Mi ephemeral x 0.0000548 per hour,
+    # x 730; plus 2Gi standard PD x 0.04.
+    pod = (Decimal("0.1") * Decimal("0.0445") + Decimal("0.25") * Decimal("0.0049225")
+           + Decimal("0.0625") * Decimal("0.0000548")) * 730
     expected = cents(pod + 2 * Decimal("0.04"))
     assert cost["by_service"]["postgres"] == {"baseline": str(expected), "ceiling": str(expected)}
     low, high = (Decimal(cost["monthly"][k]) for k in ("baseline", "ceiling"))

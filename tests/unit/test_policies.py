@@ -1,6 +1,6 @@
-"""Guardrail rules (policies/rules.py, policies/stack_rules.py) as specifications.
+"""Guardrail rules (leanstack.policies.rules, .stack_rules) as specifications.
 
-Each case starts from an object the program really renders (components.manifests, prod stack),
+Each case starts from an object the program really renders (leanstack.render, prod stack),
 which passes every rule, changes one thing, and names the message the change must produce. The
 real stacks, as registered under the mock harness, must pass every policy with their own config.
 """
@@ -15,15 +15,24 @@ from typing import Any
 import jsonschema
 import pytest
 
-from components.manifests import namespace as namespaces, network, scaling, workload
-from policies.pack import POLICIES, SCHEMAS
-from policies.rules import EXPOSURE_ANNOTATION, RULES
-from policies.settings import Settings
-from policies.stack_rules import namespace_default_deny
+from leanstack.components.platform import namespace_args, service_args
+from leanstack.kube import labels
+from leanstack.policies.pack import POLICIES, SCHEMAS
+from leanstack.policies.rules import RULES
+from leanstack.render import namespace as namespaces, network, scaling, workload
+from leanstack.policies.settings import Settings
+from leanstack.policies.stack_rules import namespace_default_deny
 from tests.unit.conftest import ROOT, STACKS, stack_config
 
 PROD_CONFIG = stack_config("prod")
 IMAGE = "127.0.0.1:5000/leanstack/api@sha256:" + "a" * 64
+PROD_NAMESPACE = namespace_args(PROD_CONFIG).context()
+
+
+def service(name: str, config=PROD_CONFIG):
+    """The renderers' context of one prod service, as the Platform maps it."""
+    return service_args(config, name, IMAGE).context(name)
+
 DEPLOYMENT, HPA, PVC = "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:core/v1:PersistentVolumeClaim"
 NAMESPACE, SERVICE, NETPOL = "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 STATEFULSET, JOB = "kubernetes:apps/v1:StatefulSet", "kubernetes:batch/v1:Job"
@@ -35,17 +44,17 @@ RULE = {rule.name: rule for rule in RULES}
 
 
 def deployment() -> dict:
-    return workload.deployment(PROD_CONFIG, "api", IMAGE)
+    return workload.deployment(service("api"), IMAGE)
 
 
 def base(resource_type: str) -> dict:
     """A compliant object of each governed kind, straight from the program's renderers."""
     return {
         DEPLOYMENT: deployment,
-        HPA: lambda: scaling.horizontal_pod_autoscaler(PROD_CONFIG, "api"),
-        PVC: lambda: workload.persistent_volume_claim(PROD_CONFIG, "postgres"),
-        NAMESPACE: lambda: namespaces.namespace(PROD_CONFIG),
-        SERVICE: lambda: network.service(PROD_CONFIG, "postgres"),  # internal: ClusterIP only
+        HPA: lambda: scaling.horizontal_pod_autoscaler(service("api")),
+        PVC: lambda: workload.persistent_volume_claim(service("postgres")),
+        NAMESPACE: lambda: namespaces.namespace(PROD_NAMESPACE),
+        SERVICE: lambda: network.service(service("postgres")),  # internal: ClusterIP only
     }[resource_type]()
 
 
@@ -120,7 +129,7 @@ CASES = [
     case("namespace-pod-security", NAMESPACE, [(("metadata", "labels", "pod-security.kubernetes.io/warn"), DELETE)], PROD, "pod-security.kubernetes.io/warn: restricted", "no warn label"),
     case("public-exposure-only", SERVICE, [(("spec", "type"), "LoadBalancer")], PROD, "spec.type LoadBalancer exposes a service not declared public", "undeclared LoadBalancer"),
     case("public-exposure-only", SERVICE, [(("spec", "type"), "NodePort")], PROD, "NodePort", "undeclared NodePort"),
-    case("public-exposure-only", SERVICE, [(("spec", "type"), "LoadBalancer"), (("metadata", "annotations", EXPOSURE_ANNOTATION), "public")], PROD, None, "declared public"),
+    case("public-exposure-only", SERVICE, [(("spec", "type"), "LoadBalancer"), (("metadata", "annotations", labels.EXPOSURE), "public")], PROD, None, "declared public"),
 ]
 
 
@@ -157,7 +166,7 @@ def test_rules_leave_kinds_they_do_not_govern_alone():
 
 def test_a_load_balancer_the_stack_declares_public_passes():
     services = {**PROD_CONFIG.services, "web": PROD_CONFIG.services["web"].model_copy(update={"load_balancer": True})}
-    manifest = network.service(PROD_CONFIG.model_copy(update={"services": services}), "web")
+    manifest = network.service(service("web", PROD_CONFIG.model_copy(update={"services": services})))
     assert manifest["spec"]["type"] == "LoadBalancer"
     assert RULE["public-exposure-only"].check(SERVICE, manifest, PROD) == []
 
@@ -173,9 +182,9 @@ def test_statefulset_claim_templates_are_capped_too():
 
 def stack_objects() -> list[tuple[str, dict]]:
     return [
-        (NAMESPACE, namespaces.namespace(PROD_CONFIG)),
-        (NETPOL, namespaces.default_deny(PROD_CONFIG)),
-        (NETPOL, namespaces.allow_dns(PROD_CONFIG)),
+        (NAMESPACE, namespaces.namespace(PROD_NAMESPACE)),
+        (NETPOL, namespaces.default_deny(PROD_NAMESPACE)),
+        (NETPOL, namespaces.allow_dns(PROD_NAMESPACE)),
         (DEPLOYMENT, deployment()),
     ]
 
@@ -195,7 +204,7 @@ def deny(direction: str) -> dict:
                  id="ingress only"),
     pytest.param([o for o in stack_objects() if o[1]["metadata"]["name"] != "default-deny"] + [(NETPOL, deny("Ingress")), (NETPOL, deny("Egress"))],
                  [], id="two one-way policies"),
-    pytest.param([(NAMESPACE, namespaces.namespace(PROD_CONFIG)), (NETPOL, changed(namespaces.default_deny(PROD_CONFIG), (("spec", "podSelector"), {"matchLabels": {"app": "x"}})))],
+    pytest.param([(NAMESPACE, namespaces.namespace(PROD_NAMESPACE)), (NETPOL, changed(namespaces.default_deny(PROD_NAMESPACE), (("spec", "podSelector"), {"matchLabels": {"app": "x"}})))],
                  [("shop", "Namespace shop: no NetworkPolicy denies all ingress and egress traffic; add one with podSelector: {}")],
                  id="a deny that selects some pods only"),
     pytest.param(stack_objects() + [(DEPLOYMENT, changed(deployment(), (("metadata", "namespace"), "elsewhere")))],

@@ -17,8 +17,8 @@ import pytest
 from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2 as pb, analyzer_pb2_grpc as rpc
 
-from policies.pack import PACK_NAME
-from policies.rules import RULES
+from leanstack.policies.pack import PACK_NAME
+from leanstack.policies.rules import RULES
 from tests.unit.conftest import ROOT
 
 UNKNOWN_STRING = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's marker for a value not known in a preview

@@ -7,8 +7,8 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.config import StackConfig
-from components.quantities import parse_quantity
+from leanstack.config.schema import StackConfig
+from leanstack.kube.quantities import parse_quantity
 from tests.unit.conftest import run_platform
 
 NAMES = ["api", "worker", "web", "db", "cache", "search", "billing"]

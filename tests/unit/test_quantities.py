@@ -2,7 +2,7 @@ from decimal import Decimal
 
 import pytest
 
-from components.quantities import QuantityError, format_bytes, format_cpu, gib, parse_quantity
+from leanstack.kube.quantities import QuantityError, format_bytes, format_cpu, gib, parse_quantity
 
 
 @pytest.mark.parametrize("text, expected", [

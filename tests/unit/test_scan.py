@@ -1,4 +1,4 @@
-"""The scanner harness (scripts/render_manifests.py, scripts/scan.py, scan-skips.yaml, docs/security.md).
+"""The scanner harness (leanstack.scan, `leanstack render`, scan-skips.yaml, docs/security.md).
 
 checkov and hadolint need their own tools (scripts/scan.sh installs checkov's venv), so these tests
 cover what the harness decides itself: file naming, skips, the policy and schema passes, the report.
@@ -6,33 +6,27 @@ cover what the harness decides itself: file naming, skips, the policy and schema
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 
 import pytest
 import yaml
 
-from tests.unit.conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "scripts"))  # scan.py imports render_manifests and security_report as siblings
-
-
-def load(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
+from leanstack.components import offline
+from leanstack.kube.manifest import resource_type
+from leanstack.policies.rules import run_as_non_root
+from leanstack.scan import scanners as scan
+from leanstack.scan.report import POD_FIELDS, pod_security_rows
+from tests.unit.conftest import ROOT, stack_config
 
 
-render_manifests, scan = load("render_manifests"), load("scan")
+def render(stack: str, directory):
+    return offline.write_manifests(stack_config(stack), stack, directory)
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory):
     directory = tmp_path_factory.mktemp("rendered") / "dev"
-    render_manifests.render("dev", directory)
+    render("dev", directory)
     return directory
 
 
@@ -49,13 +43,13 @@ def test_rendered_objects_read_like_hand_written_manifests(rendered):
     assert list(deployment)[:3] == ["apiVersion", "kind", "metadata"]
     assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}  # ints, not 1.0
     secret = yaml.safe_load((rendered / "1-manifest" / "v1-secret-shop-dev-api-env.yaml").read_text())
-    assert secret["stringData"] == {"DATABASE_PASSWORD": render_manifests.PLACEHOLDER}
+    assert secret["stringData"] == {"DATABASE_PASSWORD": offline.PLACEHOLDER}
 
 
 def test_rendering_again_drops_objects_the_stack_no_longer_has(rendered):
     stale = rendered / "1-manifest" / "v1-service-shop-dev-gone.yaml"
     stale.write_text("kind: Service\n")
-    render_manifests.render("dev", rendered)
+    render("dev", rendered)
     assert not stale.exists()
 
 
@@ -78,8 +72,20 @@ def test_a_broken_manifest_fails_the_schema_and_the_policies(tmp_path, rendered)
 
 
 def test_core_objects_get_the_engines_type_tokens():
-    assert scan.type_token({"apiVersion": "v1", "kind": "Service"}) == "kubernetes:core/v1:Service"
-    assert scan.type_token({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy"}) == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    assert resource_type({"apiVersion": "v1", "kind": "Service"}) == "kubernetes:core/v1:Service"
+    assert resource_type({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy"}) == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+
+
+def test_the_report_fails_a_root_container_exactly_as_the_policy_does(tmp_path, rendered):
+    # The container's runAsUser 0 wins over the pod's 10001: the kubelet runs it as root.
+    source = yaml.safe_load((rendered / "1-manifest" / "apps_v1-deployment-shop-dev-api.yaml").read_text())
+    source["spec"]["template"]["spec"]["containers"][0]["securityContext"]["runAsUser"] = 0
+    (tmp_path / "1-manifest").mkdir()
+    (tmp_path / "1-manifest" / "deployment.yaml").write_text(yaml.safe_dump(source))
+    assert any("runs as UID 0" in message for message in run_as_non_root(resource_type(source), source))
+    row = next(row for row in pod_security_rows({"dev": tmp_path}) if row[0].startswith("runAsUser"))
+    assert row[2] == "0/1 containers (**not**: api)"
+    assert [label for label, _, _ in POD_FIELDS][:2] == ["runAsNonRoot (pod or container)", "runAsUser (container, else pod)"]
 
 
 def test_every_skip_has_a_one_line_reason():

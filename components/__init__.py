@@ -1,1 +1,0 @@
-"""leanstack components: pure config and manifest logic, and the Pulumi components around it."""

@@ -1,1 +1,0 @@
-"""Cost of Kubernetes objects: price sheets (data) and a pure model (manifests -> usage -> money)."""

@@ -1,0 +1,141 @@
+"""Run the Platform without the engine, under Pulumi's mocks, and keep what it registers.
+
+The unit tests use it to assert the exact resource inputs the program asks for; `leanstack render`
+uses it to write a stack's objects as YAML files for the scanners (no toolchain, Docker or image
+builds needed; the e2e tests scan what a real `pulumi up` renders). Mocks return a resource's inputs
+as its state, plus a digest for built images.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pulumi
+import yaml
+from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
+
+from leanstack.components.platform import Platform, PlatformArgs
+from leanstack.config.schema import StackConfig
+
+# How the Pulumi SDK marks a secret value on the wire; rendered files get a placeholder instead.
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+PLACEHOLDER = "redacted-by-leanstack-render"
+MOCK_SECRET = "offline-placeholder-secret"
+DEFAULT_IMAGE_SIZE = 50 << 20
+
+
+def fake_digest(text: str) -> str:
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.registered: list[MockResourceArgs] = []
+
+    def new_resource(self, args: MockResourceArgs):
+        self.registered.append(args)
+        state = dict(args.inputs)
+        if args.typ == "docker-build:index:Image":
+            (tag,) = args.inputs["tags"]
+            state["digest"] = fake_digest(tag)
+            state["ref"] = f"{tag}@{state['digest']}"
+        return f"{args.name}-id", state
+
+    def call(self, args):
+        return {}
+
+
+@dataclass
+class ProgramRun:
+    """What one program run registered, in order."""
+
+    resources: list[MockResourceArgs]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, typ: str) -> list[MockResourceArgs]:
+        return [r for r in self.resources if r.typ == typ]
+
+    def kind(self, kind: str) -> dict[str, dict]:
+        """Kubernetes objects of one kind by metadata.name, e.g. run.kind("apps/v1:Deployment")."""
+        return {r.inputs["metadata"]["name"]: r.inputs for r in self.of_type(f"kubernetes:{kind}")}
+
+    def types(self) -> list[str]:
+        return sorted(r.typ for r in self.resources)
+
+    def kubernetes_objects(self) -> list[dict]:
+        """Every Kubernetes object registered, as the provider writes it, in registration order."""
+        return [ordered(plain(r.inputs)) for r in self.resources
+                if r.typ.startswith("kubernetes:") and not r.typ.startswith("pulumi:")]
+
+
+def run_platform(config: StackConfig, stack: str, preview: bool = False,
+                 image_sizes: Optional[dict[str, int]] = None, mocks: Optional[RecordingMocks] = None,
+                 secret: str = MOCK_SECRET) -> ProgramRun:
+    """Build the Platform for `config` under mocks and wait for every output.
+
+    Images measure 50Mi unless `image_sizes` (bytes by service) says otherwise; every secret the
+    config names is `secret`.
+    """
+    mocks = mocks or RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project="leanstack", stack=stack, preview=preview, monitor=MockMonitor(mocks))
+    secret_keys = [f"leanstack:{key}" for key in config.secret_keys()]
+    pulumi.runtime.set_all_config({key: secret for key in secret_keys}, secret_keys)
+    run = ProgramRun(mocks.registered)
+    measure: Callable[[str], int] = lambda ref: (image_sizes or {}).get(ref.split("/")[-1].split(":")[0], DEFAULT_IMAGE_SIZE)
+
+    @pulumi.runtime.test
+    def program():
+        platform = Platform(config.namespace, PlatformArgs(config=config, stack=stack, measure_image_size=measure))
+        images = pulumi.Output.all(**{name: s.image for name, s in platform.services.items()})
+        run.outputs["cost"] = platform.cost
+        return pulumi.Output.all(platform.namespace, images, platform.image_cost).apply(
+            lambda values: run.outputs.update(namespace=values[0], images=values[1], image_cost=values[2]))
+
+    program()
+    return run
+
+
+def plain(value: Any, secret: bool = False) -> Any:
+    """A registered input as the provider writes it: secrets unwrapped (and redacted), and whole
+    numbers as integers (the engine carries every number as a double; the provider writes 1, not 1.0)."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG) is not None and "value" in value:
+            return plain(value["value"], secret=True)
+        return {key: plain(item, secret) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item, secret) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if secret and isinstance(value, str):
+        return PLACEHOLDER
+    return value
+
+
+def ordered(manifest: dict) -> dict:
+    """apiVersion, kind and metadata first, as people write manifests."""
+    head = ("apiVersion", "kind", "metadata")
+    return {**{key: manifest[key] for key in head if key in manifest}, **{k: v for k, v in manifest.items() if k not in head}}
+
+
+def file_name(manifest: dict) -> str:
+    """The provider's render-mode naming: '/' in apiVersion -> '_', cluster-scoped objects under "default"."""
+    api_version = manifest["apiVersion"].replace("/", "_").replace(":", "_")
+    namespace = manifest["metadata"].get("namespace") or "default"
+    return f"{api_version}-{manifest['kind'].lower()}-{namespace}-{manifest['metadata']['name']}.yaml"
+
+
+def write_manifests(config: StackConfig, stack: str, outdir: Path) -> list[Path]:
+    """Write every object the stack registers to outdir/1-manifest/, one YAML file each, as render mode does."""
+    target = outdir / "1-manifest"
+    target.mkdir(parents=True, exist_ok=True)
+    for stale in target.glob("*.yaml"):  # an object the stack no longer has must not be scanned
+        stale.unlink()
+    written = []
+    for manifest in run_platform(config, stack).kubernetes_objects():
+        path = target / file_name(manifest)
+        path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,147 @@
+"""Platform: one stack, built from its validated stack file.
+
+This is the one place that maps the stack file onto the components (`namespace_args`,
+`service_args`). Providers are explicit (Pulumi.yaml disables the default ones): Kubernetes targets
+the cluster the config names or, with none, renders manifests to `rendered/<stack>/`; images build
+with BuildKit. Order: providers -> HardenedNamespace -> an OptimizedImage per built service -> a
+RightSizedService per service, each depending on the namespace.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Mapping, Optional
+
+import pulumi
+import pulumi_docker_build as docker_build
+import pulumi_kubernetes as k8s
+
+from leanstack.components.image import OptimizedImage, OptimizedImageArgs, local_image_size
+from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
+from leanstack.components.service import RightSizedService, RightSizedServiceArgs
+from leanstack.config.errors import ConfigError
+from leanstack.config.schema import StackConfig
+from leanstack.config.stack_file import PROJECT, stack_file_name, validate_config
+from leanstack.costing.price import price_objects
+from leanstack.costing.usage import ImageUsage
+from leanstack.render.objects import IngressSettings
+
+
+def config_from_engine() -> StackConfig:
+    """Validate the config the engine handed this program; a bad config stops it cleanly.
+
+    `pulumi.RunError` ends the program with the message alone (no traceback), before any
+    resource has been registered.
+    """
+    runtime = pulumi.runtime.config
+    values = {**runtime.get_config_env(), **runtime.CONFIG.get()}
+    secret_keys = {key for key in values if key.startswith(f"{PROJECT}:") and runtime.is_config_secret(key)}
+    secret_keys |= set(runtime.get_config_secret_keys_env())
+    try:
+        return validate_config(values, secret_keys, stack_file_name(pulumi.get_stack()))
+    except ConfigError as error:
+        raise pulumi.RunError(str(error)) from None
+
+
+def render_directory(config: StackConfig, stack: str) -> Optional[str]:
+    if not config.kubernetes.renders:
+        return None
+    return config.kubernetes.render_dir or f"rendered/{stack}"
+
+
+def namespace_args(config: StackConfig) -> HardenedNamespaceArgs:
+    return HardenedNamespaceArgs(name=config.namespace, workloads=list(config.services.values()), labels=config.labels,
+                                 environment=config.environment, limit_range=config.limit_range)
+
+
+def service_args(config: StackConfig, service: str, image: pulumi.Input[str],
+                 secret_env: Optional[Mapping[str, pulumi.Input[str]]] = None) -> RightSizedServiceArgs:
+    spec = config.services[service]
+    return RightSizedServiceArgs(
+        namespace=config.namespace,
+        workload=spec,
+        image=image,
+        peer_ports={peer: config.services[peer].port for peer in spec.depends_on},
+        labels=config.labels,
+        environment=config.environment,
+        ingress=IngressSettings(config.ingress_namespace, config.ingress_class),
+        secret_env=secret_env or {},
+    )
+
+
+@dataclass(frozen=True)
+class PlatformArgs:
+    config: StackConfig
+    stack: str
+    # How built images are measured for their size budget; the local Docker engine by default.
+    measure_image_size: Callable[[str], int] = local_image_size
+
+
+class Platform(pulumi.ComponentResource):
+    namespace: pulumi.Output[str]
+    services: dict[str, RightSizedService]
+    images: dict[str, OptimizedImage]
+    cost: dict
+    image_cost: pulumi.Output[dict]
+
+    def __init__(self, name: str, args: PlatformArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("leanstack:platform:Platform", name, None, opts)
+        config = args.config
+        cluster = config.kubernetes
+        kubernetes = k8s.Provider(
+            f"{name}-kubernetes",
+            render_yaml_to_directory=render_directory(config, args.stack),
+            kubeconfig=cluster.kubeconfig,
+            context=cluster.context,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_cluster = pulumi.ResourceOptions(parent=self, providers=[kubernetes])
+        namespace = HardenedNamespace(name, namespace_args(config), opts=in_cluster)
+
+        builds = {service: spec.image.build for service, spec in config.services.items() if spec.image.build}
+        images: dict[str, pulumi.Input[str]] = {
+            service: spec.image.ref for service, spec in config.services.items() if spec.image.ref
+        }
+        self.images = {}
+        if builds:
+            engine = docker_build.Provider(f"{name}-docker-build", opts=pulumi.ResourceOptions(parent=self))
+            for service, build in builds.items():
+                self.images[service] = OptimizedImage(
+                    service,
+                    OptimizedImageArgs(
+                        service=service,
+                        build=build,
+                        repository=f"{config.registry.server}/{config.registry.prefix}/{service}",
+                        tag=args.stack,
+                        builder=config.image_builder,
+                        measure_size=args.measure_image_size,
+                    ),
+                    opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
+                )
+                images[service] = self.images[service].ref
+
+        secrets = pulumi.Config()
+        self.services = {
+            service: RightSizedService(
+                service,
+                service_args(config, service, images[service],
+                             {env: secrets.require_secret(key) for env, key in spec.secret_env.items()}),
+                opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes], depends_on=[namespace]),
+            )
+            for service, spec in config.services.items()
+        }
+        self.namespace = namespace.name
+        declared = namespace.manifests + [m for component in self.services.values() for m in component.manifests]
+        # Priced from the objects themselves, so `pulumi preview` shows `cost` change before apply.
+        self.cost = price_objects(declared, config.cost.sheet()).summary()
+        # Built images cost registry storage and pull transfer, known once they are built and measured.
+        sizes = {service: image.size_bytes for service, image in self.images.items()}
+        self.image_cost = pulumi.Output.from_input(sizes).apply(lambda measured: price_objects([], config.cost.sheet(), [
+            ImageUsage(name, size, config.cost.image_pulls_per_month, name) for name, size in sorted(measured.items())
+        ]).summary())
+        self.register_outputs({
+            "namespace": self.namespace,
+            "images": {service: component.image for service, component in self.services.items()},
+            "cost": self.cost,
+            "image_cost": self.image_cost,
+        })

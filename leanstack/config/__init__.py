@@ -1,0 +1,1 @@
+"""The stack file: its schema, how it is loaded, the structured errors it reports, and its reference docs."""

@@ -1,0 +1,149 @@
+"""Generate docs/configuration.md from the pydantic models, so the reference cannot drift.
+
+    python -m leanstack.config.docs > docs/configuration.md
+
+A unit test fails when the committed file differs from what this prints.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any
+
+from annotated_types import Ge, Gt, Le, MaxLen, MinLen
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
+
+from leanstack.config.schema import StackConfig
+from leanstack.config.stack_file import PATTERN_MEANINGS
+
+INTRO = """# Stack configuration reference
+
+Generated from `leanstack/config/schema.py` by `python -m leanstack.config.docs`; a unit test keeps the
+two in step. Each key below is set in `Pulumi.<stack>.yaml` as `leanstack:<key>` (top level) or
+nested under it. Unknown keys are rejected; every error names the stack file, the key path and what
+is allowed. Quantities are Kubernetes quantities (`250m`, `384Mi`, `2Gi`) and must be positive.
+Secrets are never written in this config: `secret_env` names a config key set with
+`pulumi config set --secret <key> <value>`.
+"""
+
+
+def render_markdown() -> str:
+    sections: list[str] = [INTRO]
+    seen: set[type[BaseModel]] = set()
+    _render_model(StackConfig, "leanstack:", sections, seen)
+    return "\n".join(sections).rstrip() + "\n"
+
+
+def _render_model(model: type[BaseModel], prefix: str, sections: list[str], seen: set[type[BaseModel]]) -> None:
+    if model in seen:
+        return
+    seen.add(model)
+    title = prefix.rstrip(".:") or "leanstack"
+    doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+    nested: list[tuple[type[BaseModel], str]] = []
+    for name, field in model.model_fields.items():
+        type_name = "quantity" if "positive quantity" in _allowed(field) else _type_name(field.annotation)
+        rows.append(
+            f"| `{name}` | {type_name} | {_default(field)} | {_allowed(field)} | {field.description or ''} |"
+        )
+        for inner, suffix in _models_in(field.annotation):
+            nested.append((inner, f"{prefix}{name}{suffix}."))
+    sections.append(f"## `{title}`\n\n{doc}\n\n" + "\n".join(rows) + "\n")
+    for inner, inner_prefix in nested:
+        _render_model(inner, inner_prefix, sections, seen)
+
+
+def _models_in(annotation: Any) -> list[tuple[type[BaseModel], str]]:
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [(annotation, "")]
+    if origin in (typing.Union, types.UnionType):
+        return [found for arg in typing.get_args(annotation) for found in _models_in(arg)]
+    if origin is dict:
+        return [(model, ".<name>" + suffix) for model, suffix in _models_in(typing.get_args(annotation)[1])]
+    if origin is list:
+        return [(model, "[]" + suffix) for model, suffix in _models_in(typing.get_args(annotation)[0])]
+    return []
+
+
+def _type_name(annotation: Any) -> str:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_name(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(arg) for arg in typing.get_args(annotation) if arg is not type(None))
+    if origin is typing.Literal:
+        return " \\| ".join(f"`{value}`" for value in typing.get_args(annotation))
+    if origin is dict:
+        key, value = typing.get_args(annotation)
+        return f"map of {_type_name(key)} to {_type_name(value)}"
+    if origin is list:
+        return f"list of {_type_name(typing.get_args(annotation)[0])}"
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return "mapping"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def _default(field: FieldInfo) -> str:
+    if field.is_required():
+        return "**required**"
+    if field.default_factory is not None:
+        value = field.default_factory()  # type: ignore[call-arg]
+    else:
+        value = field.default
+    if value is PydanticUndefined or value is None:
+        return "none"
+    if isinstance(value, BaseModel):
+        value = value.model_dump(exclude_defaults=False)
+        return f"`{value}`" if len(str(value)) < 80 else "see below"
+    if value in ({}, []):
+        return "empty"
+    return f"`{value}`"
+
+
+def _allowed(field: FieldInfo) -> str:
+    limits = []
+    for item in _metadata(field):
+        if isinstance(item, Ge):
+            limits.append(f">= {item.ge}")
+        elif isinstance(item, Gt):
+            limits.append(f"> {item.gt}")
+        elif isinstance(item, Le):
+            limits.append(f"<= {item.le}")
+        elif isinstance(item, MinLen) and item.min_length:
+            limits.append(f"at least {item.min_length} long")
+        elif isinstance(item, MaxLen):
+            limits.append(f"at most {item.max_length} long")
+        pattern = getattr(item, "pattern", None)
+        if pattern:
+            limits.append(PATTERN_MEANINGS.get(pattern, f"matches `{pattern}`".replace("|", "\\|")))
+        validator = getattr(item, "func", None)
+        if validator is not None and validator.__doc__ is None:
+            limits.append({"_positive_quantity": "positive quantity", "_absolute_path": "absolute path",
+                           "_http_path": "path starting with /", "_cidr": "CIDR block"}.get(validator.__name__, ""))
+    return "; ".join(limit for limit in limits if limit)
+
+
+def _metadata(field: FieldInfo) -> list[Any]:
+    """Constraints on the field itself and inside Annotated aliases it uses (even within dict/list/Optional)."""
+    found = list(field.metadata)
+    stack = [field.annotation]
+    while stack:
+        annotation = stack.pop()
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            base, *extra = typing.get_args(annotation)
+            for item in extra:
+                found.extend(getattr(item, "metadata", [item]))
+            stack.append(base)
+        elif origin in (typing.Union, types.UnionType, list):
+            stack.extend(typing.get_args(annotation))
+    return found
+
+
+if __name__ == "__main__":
+    print(render_markdown(), end="")

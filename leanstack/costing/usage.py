@@ -1,0 +1,135 @@
+"""Usage: Kubernetes objects -> what the platform bills, as cost components per resource.
+
+It reads the objects, not leanstack's config, so it works for any manifest set:
+- Deployment / StatefulSet: one pod as the sheet's billing model bills it (requests, Fargate pod
+  sizes, Autopilot request rules; leanstack.costing.billing), x replicas. An HPA targeting the
+  workload makes the replicas a range: minReplicas (baseline) to maxReplicas (ceiling).
+  StatefulSet volumeClaimTemplates are storage per replica.
+- PersistentVolumeClaim: requested storage in its storage class.
+- Service of type LoadBalancer: one load balancer.
+- Images (when their sizes are known): registry storage and pull transfer.
+Quantities are per month and per counted unit (a pod, a claim); prices come later (costing.price).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Mapping, Optional
+
+from leanstack.costing.billing import (GIB, BilledPod, PodShape, bill_autopilot, bill_fargate, bill_requests,
+                                       effective_requests, pod_shape)
+from leanstack.costing.money import HOURS_PER_MONTH
+from leanstack.kube.manifest import claim_size, dig, items, mapping, resource_id, service_of
+from leanstack.kube.quantities import parse_quantity
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet")
+BillingModel = Callable[[PodShape], BilledPod]
+BILLING_MODELS: dict[str, BillingModel] = {"requests": bill_requests, "fargate": bill_fargate, "autopilot": bill_autopilot}
+
+
+@dataclass(frozen=True)
+class ImageUsage:
+    name: str
+    size_bytes: int
+    pulls_per_month: int = 0
+    service: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One resource's billed quantities in one category.
+
+    `quantities` maps a sheet price (cpu_core_hour, memory_gib_hour, storage_gib_month:<class>, ...)
+    to the monthly amount for one counted unit; `count` is how many units at the baseline and the
+    ceiling. `pod` is the billed size of one pod, for the resource delta behind the money.
+    """
+
+    resource: str
+    service: str
+    category: str
+    quantities: Mapping[str, Decimal]
+    count: tuple[int, int]
+    detail: str
+    pod: Optional[BilledPod] = None
+    requested: Optional[Mapping[str, Decimal]] = None
+
+
+def usage_of(objects: Iterable[Mapping[str, Any]], billing: str = "requests",
+             images: Iterable[ImageUsage] = ()) -> list[Usage]:
+    objects = [o for o in objects if isinstance(o, Mapping)]
+    model = BILLING_MODELS[billing]
+    replicas = replica_ranges(objects)
+    usages: list[Usage] = []
+    for manifest in objects:
+        kind = manifest.get("kind")
+        if kind in WORKLOAD_KINDS:
+            usages.extend(_workload(manifest, model, replicas))
+        elif kind == "PersistentVolumeClaim":
+            usages.append(_claim(manifest, resource_id(manifest), (1, 1), claim_size(manifest)))
+        elif kind == "Service" and dig(manifest, "spec", "type") == "LoadBalancer":
+            usages.append(Usage(resource_id(manifest), service_of(manifest), "network",
+                                {"load_balancer_hour": HOURS_PER_MONTH}, (1, 1), "load balancer"))
+    for image in images:
+        usages.extend(_image(image))
+    return usages
+
+
+def replica_ranges(objects: list[Mapping[str, Any]]) -> dict[tuple[str, str, str], tuple[int, int]]:
+    """(kind, namespace, name) of each HPA target -> (minReplicas, maxReplicas)."""
+    ranges = {}
+    for manifest in objects:
+        if manifest.get("kind") != "HorizontalPodAutoscaler":
+            continue
+        target = mapping(dig(manifest, "spec", "scaleTargetRef"))
+        low = int(dig(manifest, "spec", "minReplicas") or 1)
+        key = (target.get("kind"), dig(manifest, "metadata", "namespace") or "", target.get("name"))
+        ranges[key] = (low, int(dig(manifest, "spec", "maxReplicas") or low))
+    return ranges
+
+
+def pods_text(count: tuple[int, int]) -> str:
+    low, high = count
+    return f"{low}" if low == high else f"{low}-{high}"
+
+
+def _workload(manifest: Mapping[str, Any], model: BillingModel, ranges: Mapping) -> list[Usage]:
+    fixed = dig(manifest, "spec", "replicas")
+    fixed = int(fixed) if fixed is not None else 1
+    key = (manifest.get("kind"), dig(manifest, "metadata", "namespace") or "", dig(manifest, "metadata", "name"))
+    count = ranges.get(key, (fixed, fixed))
+    resource, service = resource_id(manifest), service_of(manifest)
+    shape = pod_shape(mapping(dig(manifest, "spec", "template", "spec")), resource)
+    pod = model(shape)
+    quantities = {
+        "cpu_core_hour": pod.cpu * HOURS_PER_MONTH,
+        "memory_gib_hour": pod.memory / GIB * HOURS_PER_MONTH,
+        "ephemeral_gib_hour": pod.ephemeral_storage / GIB * HOURS_PER_MONTH,
+    }
+    detail = f"{pods_text(count)} pods x ({pod.size})"
+    result = [Usage(resource, service, "compute", quantities, count, detail, pod, effective_requests(shape))]
+    for template in items(dig(manifest, "spec", "volumeClaimTemplates")):
+        result.append(_claim(template, resource, count, f"{pods_text(count)} x {claim_size(template)}", service))
+    return result
+
+
+def _claim(claim: Mapping[str, Any], resource: str, count: tuple[int, int], size_text: str,
+           service: Optional[str] = None) -> Usage:
+    storage_class = dig(claim, "spec", "storageClassName") or "default"
+    gib = parse_quantity(claim_size(claim)) / GIB
+    return Usage(resource, service or service_of(claim), "storage", {f"storage_gib_month:{storage_class}": gib}, count,
+                 f"{size_text} {storage_class}")
+
+
+def _image(image: ImageUsage) -> list[Usage]:
+    size = Decimal(image.size_bytes) / GIB
+    resource, service = f"Image/{image.name}", image.service or image.name
+    return [
+        Usage(resource, service, "registry", {"registry_gib_month": size}, (1, 1), f"{_short(size)}Gi stored"),
+        Usage(resource, service, "network", {"egress_gib": size * image.pulls_per_month}, (1, 1),
+              f"{image.pulls_per_month} pulls/month"),
+    ]
+
+
+def _short(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.001')).normalize():f}"

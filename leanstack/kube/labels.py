@@ -1,0 +1,23 @@
+"""Every label and annotation key leanstack writes or reads, in one place.
+
+The renderers write them; the policies, the cost model and the right-sizer read them.
+"""
+
+NAME = "app.kubernetes.io/name"
+COMPONENT = "app.kubernetes.io/component"
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGER = "leanstack"
+ENVIRONMENT = "leanstack.dev/environment"
+# Set on a Service exactly when the stack declares it public; the public-exposure-only policy reads it.
+EXPOSURE = "leanstack.dev/exposure"
+# Set by the API server on every namespace; network policies select namespaces by it.
+NAMESPACE_NAME = "kubernetes.io/metadata.name"
+POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
+POD_SECURITY_MODES = ("enforce", "audit", "warn")
+DNS_APP = "k8s-app"
+DNS_APP_VALUE = "kube-dns"
+
+
+def pod_security(mode: str, suffix: str = "") -> str:
+    """`pod-security.kubernetes.io/enforce`, or with suffix "-version" the version pin of that mode."""
+    return f"{POD_SECURITY_PREFIX}{mode}{suffix}"

@@ -1,0 +1,86 @@
+"""The namespace and its guard rails: Pod Security, quota, defaults, default-deny networking.
+
+Network policies are additive: a pod selected by any policy accepts only what some policy allows.
+`default_deny` selects every pod with no rules, so nothing flows until a service's own policy
+(render.network) or `allow_dns` admits it.
+"""
+
+from __future__ import annotations
+
+from leanstack.kube import labels, names
+from leanstack.kube.quantities import parse_quantity
+from leanstack.render.objects import NamespaceContext
+from leanstack.render.sizing import RESOURCE_KEYS, footprint, format_amount, largest_limits
+
+POD_SECURITY_LEVEL = "restricted"
+# Pinned, not "latest": a cluster upgrade must not silently tighten what already runs.
+POD_SECURITY_VERSION = "v1.30"
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+def namespace(context: NamespaceContext) -> dict:
+    pod_security = {
+        labels.pod_security(mode, suffix): value
+        for mode in labels.POD_SECURITY_MODES
+        for suffix, value in (("", POD_SECURITY_LEVEL), ("-version", POD_SECURITY_VERSION))
+    }
+    scope = context.scope
+    return {"apiVersion": "v1", "kind": "Namespace",
+            "metadata": {"name": scope.namespace, "labels": {**scope.object_labels(), **pod_security}}}
+
+
+def resource_quota(context: NamespaceContext) -> dict:
+    """Hard caps at the workloads' maximum footprint: every one at max replicas, mid-rollout."""
+    most = footprint(context.workloads)
+    hard = {}
+    for kind, amounts in (("requests", most.requests), ("limits", most.limits)):
+        for key, name in RESOURCE_KEYS.items():
+            hard[f"{kind}.{name}"] = format_amount(key, amounts[key])
+    hard.update({
+        "pods": str(most.pods),
+        "requests.storage": format_amount("storage", most.storage) if most.storage else "0",
+        "persistentvolumeclaims": str(most.persistent_volume_claims),
+        "services.loadbalancers": str(most.load_balancers),
+        "services.nodeports": "0",
+    })
+    return {**context.scope.header("ResourceQuota", names.QUOTA), "spec": {"hard": hard}}
+
+
+def limit_range(context: NamespaceContext) -> dict:
+    defaults = context.limit_range
+    container = {
+        "type": "Container",
+        "default": {RESOURCE_KEYS[k]: getattr(defaults.default_limit, k) for k in RESOURCE_KEYS},
+        "defaultRequest": {RESOURCE_KEYS[k]: getattr(defaults.default_request, k) for k in RESOURCE_KEYS},
+        "max": largest_limits(context.workloads),
+    }
+    limits = [container]
+    claims = [s.storage.size for s in context.workloads if s.storage is not None]
+    if claims:
+        limits.append({"type": "PersistentVolumeClaim", "max": {"storage": max(claims, key=parse_quantity)}})
+    return {**context.scope.header("LimitRange", names.LIMIT_RANGE), "spec": {"limits": limits}}
+
+
+def default_deny(context: NamespaceContext) -> dict:
+    return {
+        **context.scope.header("NetworkPolicy", names.DEFAULT_DENY),
+        "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+    }
+
+
+def allow_dns(context: NamespaceContext) -> dict:
+    """Name resolution is the one egress every pod needs: to the cluster DNS in kube-system only."""
+    return {
+        **context.scope.header("NetworkPolicy", names.ALLOW_DNS),
+        "spec": {
+            "podSelector": {},
+            "policyTypes": ["Egress"],
+            "egress": [{
+                "to": [{
+                    "namespaceSelector": {"matchLabels": {labels.NAMESPACE_NAME: "kube-system"}},
+                    "podSelector": {"matchLabels": {labels.DNS_APP: labels.DNS_APP_VALUE}},
+                }],
+                "ports": DNS_PORTS,
+            }],
+        },
+    }

@@ -1,0 +1,205 @@
+"""Read a service's usage from any Prometheus-compatible HTTP query API.
+
+Only /api/v1/query_range is used (POST, form-encoded, so long selectors fit), which Prometheus,
+Thanos, Mimir and VictoriaMetrics all serve. Every failure is a `PrometheusError` with a one-line
+message naming the URL and what was wrong.
+
+Matching pods to services: cAdvisor series carry namespace, pod and container labels but not the
+pod's app label, so a service's series are those with namespace="<ns>", container="<service>" and
+pod=~"<service>-.*" (Deployment and StatefulSet pods are named after their owner). This needs no
+kube-state-metrics join (kube_pod_labels is often not exported with all labels), and the container
+label keeps a sidecar or a `<service>-x` workload with another container name out. Services are
+queried in batches with a regex alternation and split client-side by the container label.
+
+Queries, per step (default 5m, a parameter):
+  CPU     max by (pod, container) (rate(container_cpu_usage_seconds_total[step]))
+          the average over each step; rate() handles counter resets server-side. `max by` rather
+          than `sum by`: a kubelet scraped by two jobs exports the same container twice.
+  memory  max by (pod, container) (max_over_time(container_memory_working_set_bytes[step]))
+          the peak within each step, so a short spike between step points is not missed.
+  restarts and OOM kills from kube-state-metrics, sampled per step: the restart counter's
+  increases (reset-aware, see _count_restarts) and, for each increase, whether
+  kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} was 1 at that point.
+
+Long windows are split into chunks of at most `max_points` steps, because Prometheus refuses a
+range query returning more than 11,000 points per series.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from array import array
+from typing import Iterable, Optional, Sequence
+
+import requests
+
+from leanstack.rightsize.model import PodSeries, ServiceUsage
+
+PROMETHEUS_MAX_POINTS = 11_000
+DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+CPU_QUERY = "max by (pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[{step}s]))"
+MEMORY_QUERY = "max by (pod, container) (max_over_time(container_memory_working_set_bytes{{{selector}}}[{step}s]))"
+RESTARTS_QUERY = "max by (pod, container) (kube_pod_container_status_restarts_total{{{selector}}})"
+OOM_QUERY = 'max by (pod, container) (kube_pod_container_status_last_terminated_reason{{{selector},reason="OOMKilled"}})'
+
+
+class PrometheusError(RuntimeError):
+    """Prometheus could not be asked or did not answer usefully; the message is one line."""
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+
+
+class PrometheusClient:
+    """A minimal query_range client; NaN and Inf samples are dropped and counted per series."""
+
+    def __init__(self, url: str, timeout: float = 60.0, session: Optional[requests.Session] = None):
+        self.url = url.rstrip("/")
+        self.timeout = timeout
+        self.session = session or requests.Session()
+
+    def _post(self, path: str, form: dict[str, str]) -> dict:
+        endpoint = f"{self.url}{path}"
+        try:
+            response = self.session.post(endpoint, data=form, timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise PrometheusError(f"cannot reach Prometheus at {self.url}: {_one_line(exc)}") from None
+        try:
+            body = response.json()
+        except ValueError:
+            kind = response.headers.get("content-type", "no content type")
+            raise PrometheusError(
+                f"{endpoint} answered HTTP {response.status_code} with {_one_line(kind)}, not the Prometheus "
+                f"API's JSON: is {self.url} the base URL of Prometheus (or Thanos, Mimir, VictoriaMetrics)?"
+            ) from None
+        if not isinstance(body, dict) or "status" not in body:
+            raise PrometheusError(f"{endpoint} answered JSON without a status field: {self.url} is not a Prometheus API")
+        if body["status"] != "success":
+            raise PrometheusError(
+                f"Prometheus at {self.url} rejected the query ({body.get('errorType', 'error')}): "
+                f"{_one_line(body.get('error', 'no error text'))}"
+            )
+        return body.get("data") or {}
+
+    def query_range(
+        self, promql: str, start: float, end: float, step: float, max_points: int = PROMETHEUS_MAX_POINTS
+    ) -> list[tuple[dict, PodSeries, int]]:
+        """(labels, finite samples, dropped NaN/Inf count) per series over [start, end]; long
+        windows are asked in chunks and merged."""
+        merged: dict[tuple, tuple[dict, array, array, list[int]]] = {}
+        for chunk_start, chunk_end in _chunks(start, end, step, max_points):
+            data = self._post("/api/v1/query_range", {"query": promql, "start": f"{chunk_start:.3f}", "end": f"{chunk_end:.3f}", "step": f"{step:g}"})
+            if data.get("resultType") != "matrix":
+                raise PrometheusError(f"Prometheus at {self.url} returned {data.get('resultType')!r} for a range query, expected 'matrix'")
+            for series in data.get("result", []):
+                labels = series.get("metric", {})
+                key = tuple(sorted(labels.items()))
+                _, stamps, values, dropped = merged.setdefault(key, (labels, array("d"), array("d"), [0]))
+                for timestamp, text in series.get("values", []):
+                    value = float(text)
+                    if math.isfinite(value):
+                        stamps.append(float(timestamp))
+                        values.append(value)
+                    else:
+                        dropped[0] += 1
+        return [(labels, PodSeries(stamps, values), dropped[0]) for labels, stamps, values, dropped in merged.values()]
+
+
+def _chunks(start: float, end: float, step: float, max_points: int) -> Iterable[tuple[float, float]]:
+    """Consecutive [start, end] pieces of at most max_points steps each, no step repeated."""
+    span = step * (max_points - 1)
+    chunk_start = start
+    while chunk_start <= end:
+        chunk_end = min(chunk_start + span, end)
+        yield chunk_start, chunk_end
+        chunk_start = chunk_end + step
+
+
+def _selector(namespace: str, services: Sequence[str]) -> str:
+    alternatives = "|".join(services)
+    return f'namespace="{namespace}",container=~"{alternatives}",pod=~"({alternatives})-.*"'
+
+
+def _by_service(
+    results: list[tuple[dict, PodSeries, int]], services: Sequence[str], dropped: dict[str, int]
+) -> dict[str, dict[str, PodSeries]]:
+    """Series per service and pod; adds each service's dropped samples to `dropped`."""
+    grouped: dict[str, dict[str, PodSeries]] = {service: {} for service in services}
+    for labels, series, dropped_samples in results:
+        service, pod = labels.get("container", ""), labels.get("pod", "")
+        # The regex admits pod "a-b-x" for service "a" with container "a-b"; the label decides.
+        if service in grouped and pod.startswith(service + "-"):
+            dropped[service] += dropped_samples
+            if len(series.values):
+                grouped[service][pod] = series
+    return grouped
+
+
+def _count_restarts(restarts: PodSeries, oom_flags: Optional[PodSeries]) -> tuple[int, int, Optional[float]]:
+    """Restarts, OOM kills and the last OOM time from a pod's restart counter and OOM flag.
+
+    A counter that goes down was reset (kube-state-metrics or the pod restarted): its new value is
+    the increase since the reset, as in Prometheus' own increase().
+    """
+    flagged = set()
+    if oom_flags is not None:
+        flagged = {t for t, v in zip(oom_flags.timestamps, oom_flags.values) if v >= 1}
+    restarts_total = oom_kills = 0
+    last_oom_at = None
+    previous = None
+    for timestamp, value in zip(restarts.timestamps, restarts.values):
+        if previous is not None:
+            increase = int(round(value - previous if value >= previous else value))
+            restarts_total += increase
+            if increase and timestamp in flagged:
+                oom_kills += increase
+                last_oom_at = timestamp
+        previous = value
+    return restarts_total, oom_kills, last_oom_at
+
+
+def fetch_usage(
+    client: PrometheusClient,
+    namespace: str,
+    services: Sequence[str],
+    window_seconds: float,
+    step_seconds: float = 300.0,
+    end: Optional[float] = None,
+    services_per_query: int = 20,
+    max_points: int = PROMETHEUS_MAX_POINTS,
+) -> dict[str, ServiceUsage]:
+    """Usage of each service's container over [end - window, end] (end defaults to now).
+
+    The window is aligned down to whole steps so every run evaluates the same instants.
+    """
+    for name in (namespace, *services):
+        if not DNS_LABEL.match(name):
+            raise ValueError(f"{name!r} is not a Kubernetes name (lowercase letters, digits and '-')")
+    end = math.floor((time.time() if end is None else end) / step_seconds) * step_seconds
+    start = end - window_seconds
+    result: dict[str, ServiceUsage] = {}
+    for offset in range(0, len(services), services_per_query):
+        batch = list(services[offset: offset + services_per_query])
+        selector = _selector(namespace, batch)
+        dropped = dict.fromkeys(batch, 0)
+
+        def ask(template: str) -> dict[str, dict[str, PodSeries]]:
+            promql = template.format(selector=selector, step=f"{step_seconds:g}")
+            return _by_service(client.query_range(promql, start, end, step_seconds, max_points), batch, dropped)
+
+        cpu, memory, restarts, oom = ask(CPU_QUERY), ask(MEMORY_QUERY), ask(RESTARTS_QUERY), ask(OOM_QUERY)
+        for service in batch:
+            counts = [_count_restarts(series, oom[service].get(pod)) for pod, series in restarts[service].items()]
+            oom_times = [at for _, _, at in counts if at is not None]
+            result[service] = ServiceUsage(
+                service=service, namespace=namespace, window_start=start, window_end=end, step_seconds=step_seconds,
+                cpu_cores=cpu[service], memory_bytes=memory[service],
+                restarts=sum(c[0] for c in counts), oom_kills=sum(c[1] for c in counts),
+                last_oom_at=max(oom_times, default=None), dropped_samples=dropped[service],
+            )
+    return result

@@ -1,1 +1,0 @@
-"""leanstack guardrails: a Pulumi CrossGuard policy pack whose rules are pure, unit-tested functions."""

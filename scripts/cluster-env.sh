@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# Source this file (do not execute it) for the local Kubernetes cluster that
+# scripts/cluster.sh builds and runs (kwok + real control plane, all built from Go modules):
+#
+#   source scripts/cluster-env.sh && export KUBECONFIG="$LEANSTACK_KUBECONFIG"
+#
+# It only sets variables; it builds and starts nothing. See docs/cluster.md.
+#
+# Overridable before sourcing:
+#   LEANSTACK_CLUSTER_DIR   binaries, cluster state, logs, kubeconfig (default below, outside the clone)
+#   LEANSTACK_GO_DIR        Go module + build cache, shared with scripts/toolchain.sh
+#   LEANSTACK_CLUSTER_NAME  kwokctl cluster name (default: leanstack)
+
+# What is built. cluster.sh reads these; the pins live in tools/cluster/*/go.mod.
+LEANSTACK_CLUSTER_K8S_VERSION=1.33.13    # kube-apiserver, -controller-manager, -scheduler, kubectl
+LEANSTACK_CLUSTER_ETCD_VERSION=3.5.21    # what Kubernetes 1.33 is tested with
+LEANSTACK_CLUSTER_KWOK_VERSION=0.8.0     # kwok (fake nodes/pods) and kwokctl (process orchestration)
+
+LEANSTACK_CLUSTER_ID="k8s-v${LEANSTACK_CLUSTER_K8S_VERSION}_etcd-v${LEANSTACK_CLUSTER_ETCD_VERSION}_kwok-v${LEANSTACK_CLUSTER_KWOK_VERSION}"
+LEANSTACK_CLUSTER_DIR="${LEANSTACK_CLUSTER_DIR:-$HOME/.cache/leanstack/cluster/$LEANSTACK_CLUSTER_ID}"
+LEANSTACK_CLUSTER_NAME="${LEANSTACK_CLUSTER_NAME:-leanstack}"
+LEANSTACK_GO_DIR="${LEANSTACK_GO_DIR:-$HOME/.cache/leanstack/go}"
+LEANSTACK_KUBECONFIG="$LEANSTACK_CLUSTER_DIR/kubeconfig"
+export LEANSTACK_CLUSTER_DIR LEANSTACK_CLUSTER_NAME LEANSTACK_GO_DIR LEANSTACK_KUBECONFIG

@@ -1,0 +1,98 @@
+"""The Prometheus client's one-line errors and sample hygiene, against a stub HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from leanstack.rightsize import PrometheusClient, PrometheusError, fetch_usage
+from leanstack.rightsize.local_prometheus import free_port
+from leanstack.rightsize.metrics import _chunks
+
+
+class Stub(BaseHTTPRequestHandler):
+    reply: tuple[int, str, str] = (200, "application/json", "{}")
+
+    def do_POST(self):  # noqa: N802 - http.server's naming
+        self.rfile.read(int(self.headers["Content-Length"]))
+        status, kind, body = self.server.reply
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def stub():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Stub)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def url(server):
+    return f"http://127.0.0.1:{server.server_address[1]}"
+
+
+def matrix(*series):
+    return json.dumps({"status": "success", "data": {"resultType": "matrix", "result": list(series)}})
+
+
+def test_unreachable_url():
+    client = PrometheusClient(f"http://127.0.0.1:{free_port()}", timeout=2)
+    with pytest.raises(PrometheusError, match=r"^cannot reach Prometheus at http://127\.0\.0\.1:\d+: ") as error:
+        client.query_range("up", 0, 600, 300)
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("reply, message", [
+    ((200, "text/html", "<html>Grafana</html>"), "answered HTTP 200 with text/html, not the Prometheus API's JSON"),
+    ((200, "application/json", '{"data": {}}'), "JSON without a status field"),
+    ((400, "application/json", '{"status": "error", "errorType": "bad_data", "error": "parse error:\\n bad"}'),
+     r"rejected the query \(bad_data\): parse error: bad$"),
+    ((200, "application/json", '{"status": "success", "data": {"resultType": "vector", "result": []}}'), "expected 'matrix'"),
+])
+def test_answers_that_are_not_usable(stub, reply, message):
+    stub.reply = reply
+    with pytest.raises(PrometheusError, match=message):
+        PrometheusClient(url(stub)).query_range("up", 0, 600, 300)
+
+
+def test_nan_and_inf_samples_are_dropped_and_counted(stub):
+    labels = {"pod": "api-1", "container": "api"}
+    stub.reply = (200, "application/json", matrix({"metric": labels, "values": [[0, "1"], [300, "NaN"], [600, "+Inf"], [900, "2"]]}))
+    [(got_labels, series, dropped)] = PrometheusClient(url(stub)).query_range("q", 0, 900, 300)
+    assert (got_labels, list(series.values), dropped) == (labels, [1.0, 2.0], 2)
+
+
+def test_empty_results_give_services_without_samples(stub):
+    stub.reply = (200, "application/json", matrix())
+    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api", "web"], 3600, 300, end=7200)
+    assert usage["api"].cpu_cores == {} and usage["web"].restarts == 0
+
+
+def test_restart_counter_resets_and_oom_flags(stub):
+    labels = {"pod": "api-1", "container": "api"}
+    restarts = {"metric": labels, "values": [[0, "4"], [300, "5"], [600, "1"], [900, "3"]]}  # reset before 600
+    stub.reply = (200, "application/json", matrix(restarts))
+    # every query gets the same answer here, so the OOM flag reads 1 (>=1) wherever restarts are >= 1
+    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 900, 300, end=900)["api"]
+    assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (4, 4, 900.0)
+
+
+def test_chunks_cover_the_window_once():
+    chunks = list(_chunks(0, 3000, 300, 4))
+    assert chunks == [(0, 900), (1200, 2100), (2400, 3000)]
+
+
+def test_names_are_validated():
+    with pytest.raises(ValueError, match="not a Kubernetes name"):
+        fetch_usage(PrometheusClient("http://127.0.0.1:1"), "shop", ['api"}or'], 3600)
