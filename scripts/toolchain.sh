@@ -16,6 +16,7 @@
 set -euo pipefail
 
 SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
 ORIG_PATH="$PATH"
 ORIG_PULUMI_HOME="${PULUMI_HOME:-}"
 # shellcheck source=toolchain-env.sh
@@ -40,32 +41,21 @@ err_trap() { trap 'echo "[toolchain] FAILED at line $LINENO (status $?)" >&2' ER
 err_trap
 
 print_env() {
-  local bindir="$1" home="$2" hint=""
-  [ "$bindir" = "$BIN" ] && hint=" (or: source scripts/toolchain-env.sh)"
-  cat <<EOF
-[toolchain] ready. To use it$hint:
-export PATH=$bindir:\$PATH
-export PULUMI_HOME=$home
-export PULUMI_SKIP_UPDATE_CHECK=true
-export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
-export PULUMI_DISABLE_REGISTRY_RESOLVE=true
-EOF
+  local bindir="$1" home="$2"
+  if [ "$bindir" = "$BIN" ]; then
+    echo "[toolchain] ready. To use it: source scripts/toolchain-env.sh"
+  else
+    echo "[toolchain] ready: PATH=$bindir:\$PATH PULUMI_HOME=$home (plus the PULUMI_* settings in scripts/toolchain-env.sh)"
+  fi
 }
+
+# JSON answers of go and pulumi are read by a small tested Python module, not inline snippets.
+helper() { PYTHONPATH="$REPO_ROOT" python3 -m tools.toolchain "$@"; }
 
 # Does pulumi (with PULUMI_HOME=$2) have resource plugin $3 at exact version $4?
 has_plugin() {
   local pulumi="$1" home="$2" name="$3" version="$4"
-  PULUMI_HOME="$home" PULUMI_SKIP_UPDATE_CHECK=true "$pulumi" plugin ls --json 2>/dev/null |
-    python3 -c '
-import json, sys
-name, version = sys.argv[1], sys.argv[2].lstrip("v")
-try:
-    plugins = json.load(sys.stdin) or []
-except Exception:
-    sys.exit(1)
-ok = any(p.get("kind") == "resource" and p.get("name") == name and str(p.get("version", "")).lstrip("v") == version for p in plugins)
-sys.exit(0 if ok else 1)' "$name" "$version"
+  PULUMI_HOME="$home" PULUMI_SKIP_UPDATE_CHECK=true "$pulumi" plugin ls --json 2>/dev/null | helper has-plugin "$name" "$version"
 }
 
 # ---------------------------------------------------------------------------
@@ -246,7 +236,7 @@ build_k8s() {
   local w="$WORK/k8s" mod="github.com/pulumi/pulumi-kubernetes/provider/v4"
   rm -rf "$w" && mkdir -p "$w" && cd "$w"
   local src
-  src="$(go mod download -json "$mod@$LEANSTACK_K8S_MODULE_VERSION" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit("go mod download: " + d.get("Error", "no Dir")))')"
+  src="$(go mod download -json "$mod@$LEANSTACK_K8S_MODULE_VERSION" | helper module-dir)"
   cp -r "$src" "$w/provider" && chmod -R u+w "$w/provider"
   cd "$w/provider"
   go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4
@@ -265,38 +255,21 @@ build_k8s() {
 #    version list, which go install reads for deprecations), and provider/internal/provider.go
 #    imports the C# and Java codegen modules (pulumi-dotnet language host v3.107.0, pulumi-java
 #    v1.29.0) whose zips the proxy denies, only to fill the csharp/java language sections of the
-#    schema. So: copy the module, drop those two imports and map entries, drop the two
-#    requirements, build.
+#    schema. So: copy the module, drop those two imports and map entries (tools/gopatch, through
+#    go/ast), drop the two requirements, build.
 # ---------------------------------------------------------------------------
 build_docker_build() {
   local w="$WORK/docker-build" mod="github.com/pulumi/pulumi-docker-build"
   rm -rf "$w" && mkdir -p "$w" && cd "$w"
   local src
-  src="$(go mod download -json "$mod@v$DBV" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit("go mod download: " + d.get("Error", "no Dir")))')"
+  src="$(go mod download -json "$mod@v$DBV" | helper module-dir)"
   cp -r "$src" "$w/src" && chmod -R u+w "$w/src"
   cd "$w/src"
-  python3 - provider/internal/provider.go <<'EOF'
-import sys
-p = sys.argv[1]
-s = open(p).read()
-for imp in ['\tcsgen "github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3/codegen"\n',
-            '\t"github.com/pulumi/pulumi-java/pkg/codegen/java"\n']:
-    if imp not in s:
-        sys.exit("patch: import not found: " + imp.strip())
-    s = s.replace(imp, "")
-for key in ['"csharp": csgen.CSharpPackageInfo{', '"java": java.PackageInfo{']:
-    i = s.find(key)
-    if i < 0:
-        sys.exit("patch: entry not found: " + key)
-    j, depth = i + len(key), 1
-    while depth:
-        depth += (s[j] == "{") - (s[j] == "}")
-        j += 1
-    start = s.rindex("\n", 0, i) + 1
-    end = s.index("\n", j) + 1
-    s = s[:start] + s[end:]
-open(p, "w").write(s)
-EOF
+  (cd "$REPO_ROOT/tools/gopatch" && go build -o "$w/gopatch" .)
+  "$w/gopatch" -file provider/internal/provider.go \
+    -import github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3/codegen \
+    -import github.com/pulumi/pulumi-java/pkg/codegen/java \
+    -key '"csharp"' -key '"java"'
   go mod edit -droprequire github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3 \
     -droprequire github.com/pulumi/pulumi-java
   go build -trimpath \
@@ -313,7 +286,7 @@ run_step "building pulumi CLI v$PV" "cli $PV rev$RECIPE_REV" "$BIN/pulumi" build
 run_step "building pulumi-language-python (sdk v$PV)" "langhost $PV rev$RECIPE_REV host$HOST_REV" "$BIN/pulumi-language-python" build_langhost
 run_step "building + registering pulumi-resource-kubernetes v$KV ($LEANSTACK_K8S_MODULE_VERSION)" \
   "k8s $KV $LEANSTACK_K8S_MODULE_VERSION rev$RECIPE_REV" "$K8S_PLUGIN" build_k8s
-run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV" "$DB_PLUGIN" build_docker_build
+run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV gopatch" "$DB_PLUGIN" build_docker_build
 
 all_present || die "some toolchain files are missing after the build (see $LOGS)"
 echo "$COMPLETE_KEY" >"$DIR/.complete"

@@ -1,0 +1,3 @@
+module leanstack.local/gopatch
+
+go 1.24
