@@ -32,6 +32,8 @@ KV="$LEANSTACK_K8S_VERSION"
 DBV="$LEANSTACK_DOCKER_BUILD_VERSION"
 # Bump when a recipe below changes, so existing caches rebuild (HOST_REV: the language host's source hash).
 RECIPE_REV=1
+# The docker-build recipe's own revision: its source patch moved to tools/gopatch.
+DB_RECIPE=gopatch1
 HOST_REV="$(sha256sum "$SCRIPT_DIR/../tools/langhost/main.go" | cut -c1-12)"
 
 log() { echo "[toolchain] $*"; }
@@ -82,7 +84,7 @@ fi
 # ---------------------------------------------------------------------------
 K8S_PLUGIN="$PULUMI_HOME/plugins/resource-kubernetes-v$KV/pulumi-resource-kubernetes"
 DB_PLUGIN="$PULUMI_HOME/plugins/resource-docker-build-v$DBV/pulumi-resource-docker-build"
-COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV host$HOST_REV"
+COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV host$HOST_REV db$DB_RECIPE"
 all_present() {
   local f
   for f in "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-exec" \
@@ -286,7 +288,7 @@ run_step "building pulumi CLI v$PV" "cli $PV rev$RECIPE_REV" "$BIN/pulumi" build
 run_step "building pulumi-language-python (sdk v$PV)" "langhost $PV rev$RECIPE_REV host$HOST_REV" "$BIN/pulumi-language-python" build_langhost
 run_step "building + registering pulumi-resource-kubernetes v$KV ($LEANSTACK_K8S_MODULE_VERSION)" \
   "k8s $KV $LEANSTACK_K8S_MODULE_VERSION rev$RECIPE_REV" "$K8S_PLUGIN" build_k8s
-run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV gopatch" "$DB_PLUGIN" build_docker_build
+run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV $DB_RECIPE" "$DB_PLUGIN" build_docker_build
 
 all_present || die "some toolchain files are missing after the build (see $LOGS)"
 echo "$COMPLETE_KEY" >"$DIR/.complete"

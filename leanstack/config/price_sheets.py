@@ -7,11 +7,55 @@ stack may define its own under `leanstack:cost.custom_sheet`. All prices are USD
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from leanstack.kube.quantities import QuantityError, parse_quantity
 
 Price = Annotated[Decimal, Field(ge=0, max_digits=20, decimal_places=12)]
+
+
+class InstanceType(BaseModel):
+    """A machine type a node pool can use, at its on-demand price."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="e.g. m6i.large.")
+    vcpu: Decimal = Field(gt=0, description="Nominal vCPUs.")
+    memory_gib: Decimal = Field(gt=0, description="Nominal memory in GiB.")
+    max_pods: int = Field(ge=1, description="Pods per node (EKS: the ENI limit for the VPC CNI).")
+    hourly: Price = Field(description="USD per node-hour.")
+
+
+class DaemonSetRequests(BaseModel):
+    """What the cluster's DaemonSets request on every node (log shipper, CNI, metrics agent)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    cpu: str = Field("0", description="Kubernetes quantity, e.g. 200m.")
+    memory: str = Field("0", description="Kubernetes quantity, e.g. 300Mi.")
+    pods: int = Field(0, ge=0, description="DaemonSet pods per node (they take pod slots).")
+
+    @model_validator(mode="after")
+    def _quantities(self) -> "DaemonSetRequests":
+        for value in (self.cpu, self.memory):
+            try:
+                parse_quantity(value)
+            except QuantityError as exc:
+                raise ValueError(str(exc)) from None
+        return self
+
+
+class NodePool(BaseModel):
+    """A standard node pool (billing: nodes): pods are packed onto nodes of one of `types`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(min_length=1, description="Shown as NodePool/<name> in reports.")
+    provider: Literal["gke", "eks"] = Field(description="Whose kube-reserved rules shrink a node's allocatable.")
+    types: list[str] = Field(min_length=1, description="Candidate instance types (names from instance_types).")
+    daemonset: DaemonSetRequests = Field(default_factory=DaemonSetRequests, description="DaemonSet requests per node.")
 
 
 class PriceSheet(BaseModel):
@@ -22,16 +66,36 @@ class PriceSheet(BaseModel):
     name: str = Field(min_length=1, description="Shown in reports.")
     source: str = Field(min_length=1, description="Where the prices come from.")
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="When they were read (YYYY-MM-DD).")
-    cpu_core_hour: Price = Field(description="One vCPU (1000m) for an hour.")
-    memory_gib_hour: Price = Field(description="One GiB of memory for an hour.")
+    cpu_core_hour: Price = Field(Decimal(0), description="One vCPU (1000m) for an hour; required unless billing is nodes.")
+    memory_gib_hour: Price = Field(Decimal(0), description="One GiB of memory for an hour; required unless billing is nodes.")
     ephemeral_gib_hour: Price = Field(Decimal(0), description="One GiB of ephemeral storage for an hour.")
-    billing: Literal["requests", "fargate", "autopilot"] = Field(
-        "requests", description="How a pod is billed: its requests (OpenCost-like), EKS Fargate pod sizes, or "
-                                "GKE Autopilot request rules (docs/costing.md).")
+    billing: Literal["requests", "fargate", "autopilot", "nodes"] = Field(
+        "requests", description="How a pod is billed: its requests (OpenCost-like), EKS Fargate pod sizes, "
+                                "GKE Autopilot request rules, or nodes packed from requests (docs/costing.md).")
+    instance_types: list[InstanceType] = Field(default_factory=list, description="Machine types (billing nodes).")
+    node_pool: Optional[NodePool] = Field(None, description="The pool pods are packed into (billing nodes).")
+    cluster_fee_hour: Price = Field(Decimal(0), description="The provider's per-cluster fee, shown with cost.cluster_fee_share.")
     storage_gib_month: dict[str, Price] = Field(description="Per storage class; key 'default' for any other.")
     load_balancer_hour: Price = Field(Decimal(0), description="One Service of type LoadBalancer for an hour.")
     registry_gib_month: Price = Field(Decimal(0), description="Image storage in the registry.")
     egress_gib: Price = Field(Decimal(0), description="Image pull transfer, per GiB pulled.")
+
+    @model_validator(mode="after")
+    def _billing_inputs(self) -> "PriceSheet":
+        if self.billing == "nodes":
+            if self.node_pool is None:
+                raise ValueError("billing nodes needs node_pool (and instance_types)")
+            known = {t.name for t in self.instance_types}
+            unknown = [name for name in self.node_pool.types if name not in known]
+            if unknown:
+                raise ValueError(f"node_pool.types {', '.join(unknown)} not in instance_types ({', '.join(sorted(known)) or 'none'})")
+        else:
+            if self.node_pool is not None or self.instance_types:
+                raise ValueError("node_pool and instance_types are only used with billing nodes")
+            missing = [f for f in ("cpu_core_hour", "memory_gib_hour") if f not in self.model_fields_set]
+            if missing:
+                raise ValueError(f"billing {self.billing} prices pods per resource: set {' and '.join(missing)}")
+        return self
 
     def storage_price(self, storage_class: str | None) -> Decimal:
         prices = self.storage_gib_month
@@ -55,6 +119,32 @@ SHEETS: dict[str, PriceSheet] = {
             load_balancer_hour=Decimal("0.0225"),
             registry_gib_month=Decimal("0.10"),
             egress_gib=Decimal("0.09"),
+            # EKS control plane, standard support: $0.10 per cluster per hour (AWS Containers blog,
+            # "Amazon EKS extended support for Kubernetes versions pricing", read 2026-12-01).
+            cluster_fee_hour=Decimal("0.10"),
+        ),
+        PriceSheet(
+            name="eks-m6i-us-east-1",
+            source="EXAMPLE node pool: EC2 m6i on-demand Linux, US East (N. Virginia), as commonly quoted "
+                   "($0.096/$0.192/$0.384 per hour), not re-checked against the AWS price list; max pods from "
+                   "the VPC CNI ENI limits; EBS gp3/gp2; NLB hourly; ECR storage; data transfer out",
+            date="2026-12-01",
+            billing="nodes",
+            instance_types=[
+                InstanceType(name="m6i.large", vcpu=Decimal(2), memory_gib=Decimal(8), max_pods=29, hourly=Decimal("0.096")),
+                InstanceType(name="m6i.xlarge", vcpu=Decimal(4), memory_gib=Decimal(16), max_pods=58, hourly=Decimal("0.192")),
+                InstanceType(name="m6i.2xlarge", vcpu=Decimal(8), memory_gib=Decimal(32), max_pods=58, hourly=Decimal("0.384")),
+            ],
+            # Every node runs aws-node (VPC CNI) and kube-proxy; their cpu requests (25m + 100m) are the
+            # add-ons' usual defaults, assumed and not re-checked: set your own DaemonSets in a custom sheet.
+            node_pool=NodePool(name="general", provider="eks", types=["m6i.large", "m6i.xlarge", "m6i.2xlarge"],
+                               daemonset=DaemonSetRequests(cpu="125m", memory="0", pods=2)),
+            storage_gib_month={"default": Decimal("0.08"), "gp3": Decimal("0.08"), "gp2": Decimal("0.10"),
+                               "standard": Decimal("0.08")},
+            load_balancer_hour=Decimal("0.0225"),
+            registry_gib_month=Decimal("0.10"),
+            egress_gib=Decimal("0.09"),
+            cluster_fee_hour=Decimal("0.10"),
         ),
         PriceSheet(
             name="gke-autopilot-us-central1",
@@ -70,6 +160,10 @@ SHEETS: dict[str, PriceSheet] = {
             load_balancer_hour=Decimal("0.025"),
             registry_gib_month=Decimal("0.10"),
             egress_gib=Decimal("0.12"),
+            # GKE cluster management fee, $0.10 per cluster per hour (Autopilot included); one zonal or
+            # Autopilot cluster per billing account is covered by the free tier. From the issue: Google's
+            # pricing page was not found in the stored copies, so this is not re-checked.
+            cluster_fee_hour=Decimal("0.10"),
         ),
         PriceSheet(
             name="opencost-default",

@@ -9,6 +9,7 @@ plain `Step`s, so this is tested without the engine.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, Iterable, Mapping, Optional
 
 from leanstack.config.price_sheets import PriceSheet
@@ -18,6 +19,8 @@ from leanstack.costing.usage import Usage, pods_text
 from leanstack.kube.manifest import claim_size, resource_id
 from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
 
+# Line items priced from the whole world rather than one object: no step of their own.
+DERIVED = ("NodePool/", "Cluster/")
 REPLACE_OPS = {"replace", "create-replacement", "delete-replaced", "discard-replaced"}
 
 
@@ -117,7 +120,7 @@ def describe_usage(items: Iterable[LineItem]) -> str:
             requested = f"{format_cpu(usage.requested['cpu'])}/{format_bytes(usage.requested['memory'])}"
             billed = f" (billed {usage.pod.size})" if usage.pod.size != requested else ""
             parts.append(f"{count} x {requested}{billed}")
-        elif usage.category == "storage":
+        elif usage.category == "storage" or usage.resource.startswith(DERIVED):
             parts.append(usage.detail)
     return "; ".join(parts)
 
@@ -129,11 +132,25 @@ def _by_resource(report: CostReport) -> dict[str, list[LineItem]]:
     return grouped
 
 
-def cost_delta(stack: str, steps: Iterable[Step], sheet: PriceSheet, counts: Optional[Mapping[str, int]] = None) -> DeltaReport:
+def derived_rows(old_items: Mapping[str, list[LineItem]], new_items: Mapping[str, list[LineItem]]) -> list[Row]:
+    """Node pool and cluster fee rows: `2-3 x m6i.large nodes -> 2 x m6i.large nodes` at baseline-ceiling."""
+    rows = []
+    for name in sorted({r for r in (*old_items, *new_items) if r.startswith(DERIVED)}):
+        before, after = old_items.get(name, []), new_items.get(name, [])
+        old, new = MoneyRange.total(i.cost for i in before), MoneyRange.total(i.cost for i in after)
+        old_text, new_text = describe_usage(before), describe_usage(after)
+        op = "create" if not before else "delete" if not after else "same" if (old, old_text) == (new, new_text) else "update"
+        rows.append(Row(op, name, old, new, old_text, new_text))
+    return rows
+
+
+def cost_delta(stack: str, steps: Iterable[Step], sheet: PriceSheet, counts: Optional[Mapping[str, int]] = None,
+               cluster_fee_share: Decimal = Decimal(0)) -> DeltaReport:
     merged = merge_steps(steps)
     old_objects = _kubernetes_objects(merged.values(), "old")
     new_objects = _kubernetes_objects(merged.values(), "new")
-    old_report, new_report = price_objects(old_objects.values(), sheet), price_objects(new_objects.values(), sheet)
+    old_report = price_objects(old_objects.values(), sheet, cluster_fee_share=cluster_fee_share)
+    new_report = price_objects(new_objects.values(), sheet, cluster_fee_share=cluster_fee_share)
     old_items, new_items = _by_resource(old_report), _by_resource(new_report)
     rows = []
     for urn, step in merged.items():
@@ -146,6 +163,7 @@ def cost_delta(stack: str, steps: Iterable[Step], sheet: PriceSheet, counts: Opt
             continue
         name = resource_id(new_objects.get(urn) or old_objects[urn])
         rows.append(Row(step.op, name, old, new, describe_usage(before), describe_usage(after)))
+    rows.extend(derived_rows(old_items, new_items))
     rows.sort(key=lambda row: (-abs(row.delta.baseline), row.resource))
     warnings = tuple(shrink_warnings(merged.values(), old_objects, new_objects))
     return DeltaReport(stack, sheet.name, tuple(rows), old_report.total(), new_report.total(), dict(counts or {}), warnings)

@@ -10,7 +10,8 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from leanstack.config.price_sheets import PriceSheet
-from leanstack.costing.money import MoneyRange
+from leanstack.costing.money import HOURS_PER_MONTH, MoneyRange
+from leanstack.costing.pool import pool_costs
 from leanstack.costing.usage import ImageUsage, Usage, usage_of
 
 CATEGORIES = ("compute", "storage", "network", "registry")
@@ -63,15 +64,36 @@ class CostReport:
     def summary(self) -> dict[str, Any]:
         """The stack output `cost`: money as strings with cents, so previews diff cleanly."""
         categories = self.grouped("category")
+        # The cluster fee only appears when a stack opts in (cost.cluster_fee_share), so outputs of
+        # other stacks keep their keys.
+        shown = list(CATEGORIES) + sorted(set(categories) - set(CATEGORIES))
         return {
             "sheet": self.sheet,
             "currency": "USD",
             "monthly": self.total().as_dict(),
-            "by_category": {c: categories.get(c, MoneyRange()).as_dict() for c in CATEGORIES},
+            "by_category": {c: categories.get(c, MoneyRange()).as_dict() for c in shown},
             "by_service": {s: amounts.as_dict() for s, amounts in sorted(self.grouped("service").items())},
         }
 
 
-def price_objects(objects: Iterable[Mapping[str, Any]], sheet: PriceSheet, images: Iterable[ImageUsage] = ()) -> CostReport:
-    """Usage then price: the whole pipeline for a set of objects."""
-    return CostReport(sheet.name, tuple(price_usage(u, sheet) for u in usage_of(objects, sheet.billing, images)))
+def cluster_fee(sheet: PriceSheet, share: Decimal) -> Usage:
+    """This stack's share of the provider's per-cluster fee, as its own clearly named line."""
+    return Usage(f"Cluster/{sheet.name}", "cluster", "cluster", {"cluster_fee_hour": HOURS_PER_MONTH * share}, (1, 1),
+                 f"cluster fee, {share:f} share")
+
+
+def price_objects(objects: Iterable[Mapping[str, Any]], sheet: PriceSheet, images: Iterable[ImageUsage] = (),
+                  cluster_fee_share: Decimal = Decimal(0)) -> CostReport:
+    """Usage then price: the whole pipeline for a set of objects. A `nodes` sheet bills pods by
+    requests and prices the workloads as their shares of the packed nodes (costing.pool)."""
+    usages = usage_of(objects, "requests" if sheet.billing == "nodes" else sheet.billing, images)
+    if cluster_fee_share and sheet.cluster_fee_hour:
+        usages.append(cluster_fee(sheet, cluster_fee_share))
+    if sheet.billing != "nodes":
+        return CostReport(sheet.name, tuple(price_usage(u, sheet) for u in usages))
+    workloads = [u for u in usages if u.pod is not None]
+    items = [price_usage(u, sheet) for u in usages if u.pod is None]
+    if workloads:
+        shares, pool, rest = pool_costs(workloads, sheet)
+        items = [LineItem(u, share) for u, share in zip(workloads, shares)] + [LineItem(pool, rest)] + items
+    return CostReport(sheet.name, tuple(items))
