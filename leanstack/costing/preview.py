@@ -60,9 +60,12 @@ def steps_of(digest: Mapping[str, Any]) -> list[Step]:
 
 
 def error_lines(digest: Mapping[str, Any], stderr: str) -> str:
-    """The part of a failed preview worth reading: the program's and the engine's error lines."""
-    errors = [d.get("message", "").strip() for d in digest.get("diagnostics") or [] if d.get("severity") == "error"]
-    return "\n".join(line for line in errors if line) or stderr.strip() or "pulumi preview failed"
+    """The part of a failed preview worth reading: the error diagnostics, less the engine's prefix,
+    so a config error reads as its own one-line-per-problem message."""
+    lines = [line.strip().removeprefix("error: ").strip()
+             for d in digest.get("diagnostics") or [] if d.get("severity") == "error"
+             for line in str(d.get("message", "")).splitlines()]
+    return "\n".join(line for line in lines if line) or stderr.strip() or "pulumi preview failed"
 
 
 def run_preview(stack: str, work_dir: Path) -> Preview:
