@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from leanstack.kube import labels
-from leanstack.kube.manifest import LONG_RUNNING, containers, describe, dig, items, kind_of, pod_spec
+from leanstack.kube.manifest import LONG_RUNNING, containers, describe, dig, items, kind_of, mapping, pod_spec
 from leanstack.kube.quantities import QuantityError, parse_quantity
 from leanstack.policies.settings import Settings
 
@@ -40,12 +40,12 @@ def container_resources(resource_type: str, props: Mapping, settings: Settings =
     """cpu and memory requests and limits on every container, each limit >= its request."""
     who, problems = describe(resource_type, props), []
     for _, _, name, container, where in _each_container(resource_type, props):
-        resources = container.get("resources") or {}
+        resources = mapping(container.get("resources"))
         for kind in ("requests", "limits"):
             for resource in ("cpu", "memory"):
                 if dig(resources, kind, resource) in (None, ""):
                     problems.append(f"{who}: container {name} has no {resource} {kind[:-1]}; set {where}.resources.{kind}.{resource}")
-        requests, limits = resources.get("requests") or {}, resources.get("limits") or {}
+        requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
         for resource in sorted(set(requests) & set(limits)):
             try:
                 too_low = parse_quantity(limits[resource]) < parse_quantity(requests[resource])

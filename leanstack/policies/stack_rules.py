@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Iterable
 
-from leanstack.kube.manifest import POD_SPEC_PATHS, dig, items, kind_of
+from leanstack.kube.manifest import POD_SPEC_PATHS, dig, items, kind_of, mapping
 
 DIRECTIONS = ("Ingress", "Egress")
 
@@ -30,7 +30,7 @@ def _selects_every_pod(selector) -> bool:
 
 def denied_directions(props: Mapping) -> set[str]:
     """The directions one NetworkPolicy closes for every pod of its namespace."""
-    spec = props.get("spec") or {}
+    spec = mapping(props.get("spec"))
     if not _selects_every_pod(spec.get("podSelector")):
         return set()
     return {direction for direction in _policy_types(spec) if direction in DIRECTIONS and not items(spec.get(direction.lower()))}
