@@ -2,6 +2,7 @@
 
     leanstack cost --stack prod [--format table|markdown|json|comment] [--fail-above 10%] [--all]
     leanstack render --stack prod --out rendered/prod
+    leanstack rightsize --stack prod --prometheus URL [--window 14d] [--step 5m] [--strategy krr|vpa] [--write]
 """
 
 from __future__ import annotations
@@ -17,9 +18,13 @@ from rich.console import Console
 from leanstack.config.errors import ConfigError
 from leanstack.config.stack_file import load_stack_file, stack_file_name
 from leanstack.costing.budget import Budget, BudgetError
+from leanstack.costing.checks import platform_problems
 from leanstack.costing.delta import cost_delta
 from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
 from leanstack.costing.preview import PreviewError, run_preview
+from leanstack.rightsize import STRATEGIES, PrometheusError, analyze, parse_duration
+from leanstack.rightsize import report as rightsize_report
+from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
 
 ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="leanstack tools")
@@ -62,16 +67,23 @@ def cost(
     """Preview STACK and print the per-resource and total monthly cost delta, with the resources behind it."""
     err = Console(stderr=True)
     budget = _budget(fail_above)
+    source = stack_file_name(stack)
     try:
-        sheet = load_stack_file(work_dir / stack_file_name(stack)).cost.sheet()
+        config = load_stack_file(work_dir / source)
     except ConfigError as error:
         raise _fail(err, str(error), 2)
+    # Platform checks (costing.checks): warnings go to stderr, errors stop like config errors.
+    checked = platform_problems(config)
+    for problem in checked.warnings:
+        err.print(f"warning: {ConfigError(source, [problem])}", markup=False, highlight=False)
+    if checked.errors:
+        raise _fail(err, str(ConfigError(source, checked.errors)), 2)
     try:
         with err.status(f"previewing {stack} ..."):
             preview = run_preview(stack, work_dir)
     except PreviewError as error:
         raise _fail(err, str(error), 1)
-    report = cost_delta(stack, preview.steps, sheet, preview.counts)
+    report = cost_delta(stack, preview.steps, config.cost.sheet(), preview.counts, config.cost.cluster_fee_share)
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
     if chosen is Format.table:
         print_table(report, Console(), everything)
@@ -101,6 +113,69 @@ def render(
         raise _fail(err, str(error), 2)
     written = write_manifests(config, stack, out)
     err.print(f"render: {len(written)} objects of stack {stack} -> {out / '1-manifest'}")
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+
+
+Strategy = Enum("Strategy", {name: name for name in STRATEGIES}, type=str)  # one list: strategies.STRATEGIES
+
+
+def _duration(text: str, option: str) -> float:
+    try:
+        return parse_duration(text)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint=option) from None
+
+
+@app.command()
+def rightsize(
+    stack: str = typer.Option(..., "--stack", "-s", help="Stack whose services to right-size."),
+    prometheus: str = typer.Option(..., "--prometheus", help="Base URL of Prometheus (or Thanos, Mimir, VictoriaMetrics)."),
+    window: str = typer.Option("14d", "--window", help="How much usage history to read, e.g. 14d or 36h."),
+    step: str = typer.Option("5m", "--step", help="Resolution of the usage samples, e.g. 5m."),
+    strategy: Strategy = typer.Option(Strategy("krr"), "--strategy", help="krr (Robusta KRR simple) or vpa (the VPA recommender)."),
+    output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
+    write: bool = typer.Option(False, "--write", help="Write the recommended values into Pulumi.<stack>.yaml."),
+    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+) -> None:
+    """Recommend requests, limits and HPA replicas from observed usage, and what the change would cost."""
+    err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
+    window_seconds, step_seconds = _duration(window, "--window"), _duration(step, "--step")
+    if step_seconds >= window_seconds:
+        raise typer.BadParameter(f"{step} is not shorter than --window {window}", param_hint="--step")
+    path = work_dir / stack_file_name(stack)
+    try:
+        config = load_stack_file(path)
+    except ConfigError as error:
+        raise _fail(err, str(error), 2)
+    try:
+        with err.status(f"reading {len(config.services)} services' usage over {window} from {prometheus} ..."):
+            recommendations = analyze(prometheus, config.namespace, current_specs(config), window_seconds,
+                                      strategy.value, step_seconds)
+    except PrometheusError as error:
+        raise _fail(err, str(error), 1)
+    try:
+        patched, changes = patch_stack_text(path.read_text(encoding="utf-8"), recommendations, path.name)
+        written = write and bool(changes)
+        new_config = write_stack_file(path, patched) if written else validated(path, patched) if changes else config
+    except PatchError as error:
+        raise _fail(err, str(error), 2)
+    with err.status("pricing the change ..."):
+        delta = rightsize_report.change_delta(stack, config, new_config)
+    chosen = output or (ReportFormat.table if sys.stdout.isatty() else ReportFormat.markdown)
+    context = (stack, strategy.value, window, step, recommendations, changes, path.name, written)
+    if chosen is ReportFormat.json:
+        sys.stdout.write(rightsize_report.to_json(recommendations, changes, delta))
+    elif chosen is ReportFormat.table:
+        console = Console()
+        rightsize_report.print_tables(console, *context)
+        print_table(delta, console)
+    else:
+        sys.stdout.write(rightsize_report.to_markdown(*context) + "\n" + to_markdown(delta))
 
 
 if __name__ == "__main__":

@@ -90,8 +90,10 @@ cmd_build() {
   build_group kubernetes "$kflags" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
-  "$BIN/kube-apiserver" --version | grep -qx "Kubernetes v$KV" || die "kube-apiserver does not report v$KV"
-  "$BIN/etcd" --version | grep -q "etcd Version: $EV" || die "etcd does not report $EV"
+  # (capture first: `cmd | grep -q` fails under pipefail when grep exits before cmd is done)
+  local v
+  v="$("$BIN/kube-apiserver" --version)"; [ "$v" = "Kubernetes v$KV" ] || die "kube-apiserver reports '$v', not v$KV"
+  v="$("$BIN/etcd" --version)"; case "$v" in *"etcd Version: $EV"*) ;; *) die "etcd does not report $EV: $v" ;; esac
 }
 
 # ---------------------------------------------------------------------------
@@ -157,10 +159,22 @@ componentsPatches:
     value: X-Remote-Extra-
 - name: kube-controller-manager
   extraArgs:
+  # Authenticate callers of its secure port via the apiserver (as kubeadm does); without
+  # these it warns that client-certificate / request-header authentication won't work.
+  - key: authentication-kubeconfig
+    value: $CLUSTER_WORKDIR/kubeconfig.yaml
+  - key: authorization-kubeconfig
+    value: $CLUSTER_WORKDIR/kubeconfig.yaml
   # In-tree dynamic provisioner for StorageClass "standard" (kubernetes.io/host-path):
   # creates an empty /tmp/hostpath_pv/<uid> per claim, removes it on delete. Dev/test only.
   - key: enable-hostpath-provisioner
     value: "true"
+- name: kube-scheduler
+  extraArgs:
+  - key: authentication-kubeconfig
+    value: $CLUSTER_WORKDIR/kubeconfig.yaml
+  - key: authorization-kubeconfig
+    value: $CLUSTER_WORKDIR/kubeconfig.yaml
 YAML
 }
 

@@ -22,6 +22,7 @@ from leanstack.components.service import RightSizedService, RightSizedServiceArg
 from leanstack.config.errors import ConfigError
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import PROJECT, stack_file_name, validate_config
+from leanstack.costing.checks import platform_problems
 from leanstack.costing.price import price_objects
 from leanstack.costing.usage import ImageUsage
 from leanstack.render.objects import IngressSettings
@@ -37,10 +38,18 @@ def config_from_engine() -> StackConfig:
     values = {**runtime.get_config_env(), **runtime.CONFIG.get()}
     secret_keys = {key for key in values if key.startswith(f"{PROJECT}:") and runtime.is_config_secret(key)}
     secret_keys |= set(runtime.get_config_secret_keys_env())
+    source = stack_file_name(pulumi.get_stack())
     try:
-        return validate_config(values, secret_keys, stack_file_name(pulumi.get_stack()))
+        config = validate_config(values, secret_keys, source)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
+    # What the sheet's platform would raise, round or refuse, said before anything is registered.
+    checked = platform_problems(config)
+    for problem in checked.warnings:
+        pulumi.log.warn(str(ConfigError(source, [problem])))
+    if checked.errors:
+        raise pulumi.RunError(str(ConfigError(source, checked.errors)))
+    return config
 
 
 def render_directory(config: StackConfig, stack: str) -> Optional[str]:
@@ -64,8 +73,9 @@ def service_args(config: StackConfig, service: str, image: pulumi.Input[str],
         peer_ports={peer: config.services[peer].port for peer in spec.depends_on},
         labels=config.labels,
         environment=config.environment,
-        ingress=IngressSettings(config.ingress_namespace, config.ingress_class),
+        ingress=IngressSettings(config.ingress_namespace, config.ingress_class, config.ingress_publishes_status),
         secret_env=secret_env or {},
+        await_timeout_seconds=config.kubernetes.await_timeout_seconds,
     )
 
 
@@ -119,6 +129,9 @@ class Platform(pulumi.ComponentResource):
                     opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
                 )
                 images[service] = self.images[service].ref
+        for service, spec in config.services.items():
+            if spec.image.from_:  # another service's build: the same digest, built once
+                images[service] = images[config.built_image_of(service)]
 
         secrets = pulumi.Config()
         self.services = {
@@ -133,7 +146,7 @@ class Platform(pulumi.ComponentResource):
         self.namespace = namespace.name
         declared = namespace.manifests + [m for component in self.services.values() for m in component.manifests]
         # Priced from the objects themselves, so `pulumi preview` shows `cost` change before apply.
-        self.cost = price_objects(declared, config.cost.sheet()).summary()
+        self.cost = price_objects(declared, config.cost.sheet(), cluster_fee_share=config.cost.cluster_fee_share).summary()
         # Built images cost registry storage and pull transfer, known once they are built and measured.
         sizes = {service: image.size_bytes for service, image in self.images.items()}
         self.image_cost = pulumi.Output.from_input(sizes).apply(lambda measured: price_objects([], config.cost.sheet(), [

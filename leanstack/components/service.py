@@ -27,7 +27,8 @@ class RightSizedServiceArgs:
     workload.depends_on. labels: added to every object. environment: dev, staging or prod (prod
     spreads replicas across zones). ingress: the controller public services admit (default
     ingress-nginx, class nginx). secret_env: the value of each env var in workload.secret_env,
-    stored in a Secret. name: the Kubernetes name, the component's name by default."""
+    stored in a Secret. name: the Kubernetes name, the component's name by default.
+    await_timeout_seconds: how long `up` waits for the Deployment to become ready (provider default 600)."""
 
     namespace: str
     workload: WorkloadSpec
@@ -38,10 +39,12 @@ class RightSizedServiceArgs:
     ingress: IngressSettings = field(default_factory=IngressSettings)
     secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     name: Optional[str] = None
+    await_timeout_seconds: Optional[int] = None
 
     def context(self, default_name: str) -> ServiceContext:
         scope = Scope(self.namespace, self.labels, self.environment)
-        return ServiceContext(self.name or default_name, scope, self.workload, self.peer_ports, self.ingress)
+        return ServiceContext(self.name or default_name, scope, self.workload, self.peer_ports, self.ingress,
+                              self.await_timeout_seconds)
 
 
 class RightSizedService(pulumi.ComponentResource):

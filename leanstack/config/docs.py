@@ -47,11 +47,12 @@ def _render_model(model: type[BaseModel], prefix: str, sections: list[str], seen
     nested: list[tuple[type[BaseModel], str]] = []
     for name, field in model.model_fields.items():
         type_name = "quantity" if "positive quantity" in _allowed(field) else _type_name(field.annotation)
+        key = field.alias or name  # the key a stack file writes (`from`, not the attribute `from_`)
         rows.append(
-            f"| `{name}` | {type_name} | {_default(field)} | {_allowed(field)} | {field.description or ''} |"
+            f"| `{key}` | {type_name} | {_default(field)} | {_allowed(field)} | {field.description or ''} |"
         )
         for inner, suffix in _models_in(field.annotation):
-            nested.append((inner, f"{prefix}{name}{suffix}."))
+            nested.append((inner, f"{prefix}{key}{suffix}."))
     sections.append(f"## `{title}`\n\n{doc}\n\n" + "\n".join(rows) + "\n")
     for inner, inner_prefix in nested:
         _render_model(inner, inner_prefix, sections, seen)

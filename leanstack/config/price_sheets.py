@@ -66,8 +66,8 @@ class PriceSheet(BaseModel):
     name: str = Field(min_length=1, description="Shown in reports.")
     source: str = Field(min_length=1, description="Where the prices come from.")
     date: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="When they were read (YYYY-MM-DD).")
-    cpu_core_hour: Price = Field(Decimal(0), description="One vCPU (1000m) for an hour; required unless billing is nodes.")
-    memory_gib_hour: Price = Field(Decimal(0), description="One GiB of memory for an hour; required unless billing is nodes.")
+    cpu_core_hour: Price = Field(description="One vCPU (1000m) for an hour (0 with billing nodes: priced per node).")
+    memory_gib_hour: Price = Field(description="One GiB of memory for an hour (0 with billing nodes: priced per node).")
     ephemeral_gib_hour: Price = Field(Decimal(0), description="One GiB of ephemeral storage for an hour.")
     billing: Literal["requests", "fargate", "autopilot", "nodes"] = Field(
         "requests", description="How a pod is billed: its requests (OpenCost-like), EKS Fargate pod sizes, "
@@ -89,12 +89,8 @@ class PriceSheet(BaseModel):
             unknown = [name for name in self.node_pool.types if name not in known]
             if unknown:
                 raise ValueError(f"node_pool.types {', '.join(unknown)} not in instance_types ({', '.join(sorted(known)) or 'none'})")
-        else:
-            if self.node_pool is not None or self.instance_types:
-                raise ValueError("node_pool and instance_types are only used with billing nodes")
-            missing = [f for f in ("cpu_core_hour", "memory_gib_hour") if f not in self.model_fields_set]
-            if missing:
-                raise ValueError(f"billing {self.billing} prices pods per resource: set {' and '.join(missing)}")
+        elif self.node_pool is not None or self.instance_types:
+            raise ValueError("node_pool and instance_types are only used with billing nodes")
         return self
 
     def storage_price(self, storage_class: str | None) -> Decimal:
@@ -130,6 +126,8 @@ SHEETS: dict[str, PriceSheet] = {
                    "the VPC CNI ENI limits; EBS gp3/gp2; NLB hourly; ECR storage; data transfer out",
             date="2026-12-01",
             billing="nodes",
+            cpu_core_hour=Decimal(0),
+            memory_gib_hour=Decimal(0),
             instance_types=[
                 InstanceType(name="m6i.large", vcpu=Decimal(2), memory_gib=Decimal(8), max_pods=29, hourly=Decimal("0.096")),
                 InstanceType(name="m6i.xlarge", vcpu=Decimal(4), memory_gib=Decimal(16), max_pods=58, hourly=Decimal("0.192")),

@@ -11,214 +11,18 @@ Secure defaults live next to each field; loosening them takes a named key.
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from decimal import Decimal
 from typing import Annotated, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, Field, model_validator
 
 from leanstack.config.errors import Problem, Problems
+from leanstack.config.fields import (  # noqa: F401  re-exported: callers import the schema alone
+    CONFIG_KEY, DIGEST_REF, DNS_LABEL, ENV_NAME, TMP, WRITABLE_PATH_SIZE, AbsolutePath, Autoscaling, Cache, DnsLabel,
+    EnvName, HttpPath, ImageBuild, ImageSpec, Limits, PodsMetric, Port, Probes, Quantity, Requests, ResourceAmounts,
+    Resources, SecurityOverrides, ServiceName, Storage, Strict, _cidr)
 from leanstack.config.price_sheets import DEFAULT_SHEET, SHEETS, PriceSheet
-from leanstack.kube.quantities import QuantityError, format_bytes, parse_quantity
-
-DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
-CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]*$"
-DIGEST_REF = re.compile(r"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[\w][\w.-]{0,127}))?@sha256:[0-9a-f]{64}$")
-
-
-def _positive_quantity(value: str) -> str:
-    try:
-        amount = parse_quantity(value)
-    except QuantityError as exc:
-        raise ValueError(str(exc)) from None
-    if amount <= 0:
-        raise ValueError(f"{value!r} is zero; use a positive quantity such as 250m or 384Mi")
-    return str(value).strip()
-
-
-def _absolute_path(value: str) -> str:
-    if not value.startswith("/") or "//" in value or "/../" in f"{value}/":
-        raise ValueError(f"{value!r} is not an absolute path; use e.g. /var/cache/app")
-    return value
-
-
-def _http_path(value: str) -> str:
-    if not value.startswith("/"):
-        raise ValueError(f'{value!r} is not an HTTP path; did you mean "/{value}"?')
-    return value
-
-
-def _cidr(value: str) -> str:
-    if "/" not in value:
-        raise ValueError(f'CIDR mask is missing in {value!r}; did you mean "{value}/32"?')
-    try:
-        return str(ipaddress.ip_network(value, strict=True))
-    except ValueError as exc:
-        raise ValueError(f"{value!r} is not a CIDR block: {exc}") from None
-
-
-# Every writable path on the read-only root filesystem (/tmp and the named extras) is an emptyDir
-# of this size; the validator counts them against the disk limit and the renderer mounts them.
-WRITABLE_PATH_SIZE = "64Mi"
-TMP = "/tmp"
-
-Quantity = Annotated[str, Field(min_length=1), AfterValidator(_positive_quantity)]
-DnsLabel = Annotated[str, Field(min_length=1, max_length=63, pattern=DNS_LABEL)]
-ServiceName = Annotated[str, Field(min_length=1, max_length=40, pattern=DNS_LABEL)]
-AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
-HttpPath = Annotated[str, AfterValidator(_http_path)]
-Port = Annotated[int, Field(ge=1, le=65535)]
-EnvName = Annotated[str, Field(pattern=ENV_NAME)]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
-
-
-class ImageBuild(Strict):
-    """Build the image from a Dockerfile with BuildKit (OptimizedImage)."""
-
-    context: str = Field(min_length=1, description="Build context, relative to the project root.")
-    dockerfile: str = Field("Dockerfile", min_length=1, description="Dockerfile, relative to the context.")
-    target: Optional[str] = Field("runtime", description="Multi-stage target; the lean runtime stage by default.")
-    args: dict[str, str] = Field(default_factory=dict, description="Build args (e.g. base images).")
-    platform: str = Field("linux/amd64", pattern=r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
-    size_budget: Optional[Quantity] = Field(None, description="Largest allowed image size, e.g. 150Mi.")
-    cache_from_registry: bool = Field(True, description="Reuse the last pushed image's layers as build cache.")
-    build_on_preview: bool = Field(False, description="Build during previews too (needs a Docker engine there).")
-    secret_files: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], str] = Field(
-        default_factory=dict,
-        description="BuildKit secret id -> host file (RUN --mount=type=secret); never stored in a layer.",
-    )
-
-
-class ImageSpec(Strict):
-    """Exactly one of `build` (our Dockerfile) or `ref` (a prebuilt image pinned by digest)."""
-
-    build: Optional[ImageBuild] = None
-    ref: Optional[str] = Field(None, description="Prebuilt image, pinned: repo[:tag]@sha256:<64 hex>.")
-
-    @model_validator(mode="after")
-    def _one_source(self) -> "ImageSpec":
-        if (self.build is None) == (self.ref is None):
-            raise ValueError("set exactly one of build (a Dockerfile to build) or ref (an image pinned by digest)")
-        if self.ref is not None:
-            match = DIGEST_REF.match(self.ref)
-            if match is None:
-                raise ValueError(
-                    f"ref {self.ref!r} is not pinned by digest; use repository[:tag]@sha256:<64 hex digits>"
-                )
-            if match["tag"] == "latest":
-                raise ValueError(f"ref {self.ref!r} uses the tag latest; drop the tag and keep the digest")
-        return self
-
-
-class ResourceAmounts(Strict):
-    cpu: Quantity
-    memory: Quantity
-    ephemeral_storage: Quantity
-
-
-class Requests(ResourceAmounts):
-    ephemeral_storage: Quantity = "64Mi"
-
-
-class Limits(ResourceAmounts):
-    ephemeral_storage: Quantity = "256Mi"
-
-
-class Resources(Strict):
-    """Container requests (what the scheduler reserves and what we bill) and limits (the ceiling)."""
-
-    requests: Requests = Field(description="Reserved and billed; ephemeral_storage defaults to 64Mi.")
-    limits: Limits = Field(description="Ceiling, >= requests; ephemeral_storage defaults to 256Mi.")
-
-    @model_validator(mode="after")
-    def _limits_cover_requests(self) -> "Resources":
-        problems = []
-        for field in ("cpu", "memory", "ephemeral_storage"):
-            request, limit = getattr(self.requests, field), getattr(self.limits, field)
-            if parse_quantity(limit) < parse_quantity(request):
-                problems.append(f"limits.{field} {limit} is below requests.{field} {request}")
-        if problems:
-            raise ValueError("; ".join(problems) + " (limits must be >= requests)")
-        return self
-
-
-class PodsMetric(Strict):
-    """A per-pod custom metric target, e.g. http_requests_per_second averaging 100."""
-
-    name: str = Field(min_length=1, pattern=r"^[a-zA-Z_][a-zA-Z0-9_:.-]*$", description="Metric name.")
-    average_value: Quantity = Field(description="Target average per pod.")
-
-
-class Autoscaling(Strict):
-    """An autoscaling/v2 HPA; it owns the replica count, so the Deployment leaves replicas unset."""
-
-    min_replicas: int = Field(ge=1, le=1000, description="Baseline; 2+ adds a PodDisruptionBudget.")
-    max_replicas: int = Field(ge=1, le=1000, description="Ceiling; sizes the namespace quota.")
-    cpu_utilization: Optional[int] = Field(70, ge=1, le=100, description="Target average CPU % of requests.")
-    memory_utilization: Optional[int] = Field(None, ge=1, le=100, description="Target average memory % of requests.")
-    pods_metric: Optional[PodsMetric] = Field(None, description="A custom per-pod metric target.")
-    scale_down_stabilization_seconds: int = Field(300, ge=0, le=3600, description="Wait before scaling down.")
-
-    @model_validator(mode="after")
-    def _range_and_metric(self) -> "Autoscaling":
-        if self.min_replicas > self.max_replicas:
-            raise ValueError(f"min_replicas {self.min_replicas} > max_replicas {self.max_replicas}")
-        if self.cpu_utilization is None and self.memory_utilization is None and self.pods_metric is None:
-            raise ValueError("set at least one of cpu_utilization, memory_utilization or pods_metric")
-        return self
-
-
-ProbeProfile = Literal["fast", "standard", "slow"]
-
-
-class Probes(Strict):
-    """Startup, readiness and liveness checks of one kind, timed by one profile (see manifests.PROBE_PROFILES)."""
-
-    type: Literal["http", "tcp", "exec"] = Field("http", description="How the checks are made.")
-    startup_path: HttpPath = Field("/health", description="For type http.")
-    readiness_path: HttpPath = Field("/ready", description="For type http.")
-    liveness_path: HttpPath = Field("/health", description="For type http.")
-    command: Optional[list[str]] = Field(None, min_length=1, description="For type exec.")
-    port: Optional[Port] = Field(None, description="Defaults to the service port.")
-    profile: ProbeProfile = Field("standard", description="Timing: fast (60 s to start), standard (2 min), slow (5 min).")
-
-    @model_validator(mode="after")
-    def _command_for_exec(self) -> "Probes":
-        if (self.type == "exec") != (self.command is not None):
-            raise ValueError("command is required for type exec and only allowed there")
-        return self
-
-
-class Storage(Strict):
-    """A PersistentVolumeClaim (ReadWriteOnce) mounted at mount_path."""
-
-    size: Quantity = Field(description="Requested capacity, e.g. 2Gi.")
-    storage_class: str = Field("standard", pattern=DNS_LABEL, description="StorageClass (priced per class).")
-    mount_path: AbsolutePath = Field(description="Where the volume is mounted.")
-
-
-class Cache(Strict):
-    """An emptyDir for data that may be lost with the pod; size_limit evicts a runaway cache."""
-
-    mount_path: AbsolutePath = Field(description="Where the emptyDir is mounted.")
-    size_limit: Quantity = Field(description="Counts against the ephemeral-storage (disk) or memory limit.")
-    medium: Literal["disk", "memory"] = Field("disk", description="memory uses tmpfs.")
-
-
-class SecurityOverrides(Strict):
-    """Named escape hatches from the hardened defaults; every one is visible in config review."""
-
-    run_as_user: int = Field(10001, ge=1, le=2**31 - 1, description="Non-root UID the image expects.")
-    run_as_group: int = Field(10001, ge=1, le=2**31 - 1, description="Non-root GID.")
-    fs_group: int = Field(10001, ge=1, le=2**31 - 1, description="Group owning mounted volumes.")
-    extra_writable_paths: list[AbsolutePath] = Field(
-        default_factory=list, description="Writable emptyDirs besides /tmp on the read-only root filesystem."
-    )
+from leanstack.kube.quantities import format_bytes, parse_quantity
 
 
 class WorkloadSpec(Strict):
@@ -227,6 +31,9 @@ class WorkloadSpec(Strict):
     role: Literal["app", "worker", "web", "database", "cache"] = Field("app", description="Databases and caches must stay internal.")
     port: Optional[Port] = Field(None, description="Container port; a service without one gets no Service.")
     resources: Resources = Field(description="Requests and limits of the one container.")
+    command: Optional[list[Annotated[str, Field(min_length=1)]]] = Field(
+        None, min_length=1, description="Container command (replaces the image's entrypoint).")
+    args: Optional[list[str]] = Field(None, description="Container args (replace the image's CMD).")
     replicas: Optional[int] = Field(None, ge=1, le=1000, description="Fixed replicas; 1 if neither this nor autoscaling.")
     autoscaling: Optional[Autoscaling] = None
     probes: Probes = Field(default_factory=Probes, description="Startup, readiness and liveness checks.")
@@ -334,6 +141,9 @@ class Kubernetes(Strict):
     kubeconfig: Optional[str] = Field(None, description="Path or content of a kubeconfig to deploy with.")
     context: Optional[str] = Field(None, description="Kubeconfig context to deploy to.")
     render_dir: Optional[str] = Field(None, description="Default rendered/<stack> when no cluster is named.")
+    await_timeout_seconds: Optional[int] = Field(
+        None, ge=10, le=3600, description="How long `up` waits for a workload to become ready before it fails "
+                                          "naming it (the provider's default: 600).")
 
     @model_validator(mode="after")
     def _cluster_or_render(self) -> "Kubernetes":
@@ -359,6 +169,10 @@ class CostSettings(Strict):
     price_sheet: str = Field(DEFAULT_SHEET, description="A shipped sheet name, or custom.")
     custom_sheet: Optional[PriceSheet] = Field(None, description="Your own unit prices (with price_sheet: custom).")
     image_pulls_per_month: int = Field(0, ge=0, description="Pulls of each built image, for transfer cost.")
+    cluster_fee_share: Decimal = Field(
+        Decimal(0), ge=0, le=1,
+        description="Share of the sheet's per-cluster fee (GKE/EKS $0.10/h) charged to this stack; 0 hides the line.")
+    strict: bool = Field(False, description="Platform warnings that change what is billed (Fargate requests != limits) stop the preview.")
 
     @model_validator(mode="after")
     def _known_sheet(self) -> "CostSettings":
@@ -393,6 +207,9 @@ class StackConfig(Strict):
     kubernetes: Kubernetes = Field(default_factory=Kubernetes)
     ingress_namespace: DnsLabel = Field("ingress-nginx", description="Namespace of the ingress controller.")
     ingress_class: str = Field("nginx", min_length=1, description="IngressClass of public services' Ingresses.")
+    ingress_publishes_status: bool = Field(
+        False, description="The ingress controller writes an address to .status.loadBalancer, so `up` may await "
+                           "each Ingress; without one that does, awaiting never ends.")
     limit_range: LimitRangeDefaults = Field(default_factory=LimitRangeDefaults)
     cost: CostSettings = Field(default_factory=CostSettings, description="Price sheet for the `cost` output and previews.")
     services: dict[ServiceName, ServiceSpec] = Field(min_length=1, description="The workloads, by name (a DNS label, at most 40 long).")
@@ -418,9 +235,28 @@ class StackConfig(Strict):
             for caller in service.allow_from:
                 if caller in self.services and service.port is None:
                     problems.append(Problem(f"services.{name}.allow_from", f"{name} has no port, so no one can call it"))
+            problems.extend(self._image_source_problems(f"services.{name}.image.from", name, service.image.from_))
         if problems:
             raise Problems(problems)
         return self
+
+    def _image_source_problems(self, path: str, name: str, source: Optional[str]) -> list[Problem]:
+        """`from` names a service that builds its image: one build, one digest, any number of users."""
+        if source is None:
+            return []
+        target = self.services.get(source)
+        if source == name:
+            return [Problem(path, "a service cannot take its image from itself")]
+        if target is None:
+            return [Problem(path, f"unknown service {source!r}; declared services: {', '.join(sorted(self.services))}")]
+        if target.image.build is None:
+            return [Problem(path, f"{source} builds no image (its image is {'from ' + str(target.image.from_) if target.image.from_ else 'a ref'}); "
+                                  f"name the service with image.build{', or use the same ref' if target.image.ref else ''}")]
+        return []
+
+    def built_image_of(self, service: str) -> str:
+        """The service whose build runs in `service`'s container: itself, or its image's `from`."""
+        return self.services[service].image.from_ or service
 
     def secret_keys(self) -> set[str]:
         return {key for service in self.services.values() for key in service.secret_env.values()}

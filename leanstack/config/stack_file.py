@@ -216,13 +216,18 @@ def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
         if current is None:
             return []
     model = _model_in(current)
-    return sorted(model.model_fields) if model else []
+    return sorted(_keys(model)) if model else []
+
+
+def _keys(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's fields by the key a stack file writes: the alias where there is one (`from`)."""
+    return {field.alias or name: field for name, field in model.model_fields.items()}
 
 
 def _step(annotation: Any, part: str) -> Optional[Any]:
     model = _model_in(annotation)
     if model is not None:
-        field = model.model_fields.get(part)
+        field = _keys(model).get(part)
         return field.annotation if field else None
     for arg in _type_args(annotation):
         if typing.get_origin(arg) in (dict, list) or _model_in(arg) is not None:

@@ -190,8 +190,9 @@ def _num(value: Decimal) -> str:
 
 @dataclass(frozen=True)
 class AutopilotRules:
-    """One compute class's request rules. Maxima default to None (unchecked): the stored copies of
-    Google's page did not show the table, so no maximum is assumed; pass them to enforce one."""
+    """One compute class's request rules. A maximum of None is unchecked: general-purpose's 30 vCPU
+    is from https://finops-stack.jetstack.io/distribution-gke-autopilot (read 2026-12-01, a summary of
+    Google's table: min 50m cpu with bursting, max 30); its memory maximum was found nowhere."""
 
     default_cpu: Decimal = Decimal("0.5")
     default_memory: Decimal = 2 * GIB
@@ -200,7 +201,7 @@ class AutopilotRules:
     min_memory: Decimal = 52 * MIB
     min_gib_per_cpu: Decimal = Decimal(1)
     max_gib_per_cpu: Decimal = Decimal("6.5")
-    max_cpu: Optional[Decimal] = None
+    max_cpu: Optional[Decimal] = Decimal(30)
     max_memory: Optional[Decimal] = None
 
 
@@ -216,9 +217,9 @@ def bill_autopilot(pod: PodShape, rules: AutopilotRules = GENERAL_PURPOSE) -> Bi
     0.5 vCPU / 2 GiB for general-purpose, 1 GiB ephemeral storage for non-DaemonSet containers;
     requests below the minimum are raised, above the maximum rejected; if only one of cpu/memory is
     set, the other is set to comply with the class's CPU:memory ratio.
-    NOT verified (the minimum/maximum table and its example were not in the stored copies): minimum
-    50m CPU / 52 MiB per Pod with bursting, ratio 1:1 to 1:6.5 vCPU:GiB, the 200m + 2 GiB -> 308m
-    example, and every maximum; these come from the issue. Assumed: minimums and ratio apply to the
+    Google's minimum/maximum table was not in the stored copies; a third-party summary of it
+    (AutopilotRules) confirms 50m minimum cpu with bursting and 30 vCPU maximum. NOT verified: 52 MiB
+    minimum memory, ratio 1:1 to 1:6.5 vCPU:GiB, the 200m + 2 GiB -> 308m example (from the issue). Assumed: minimums and ratio apply to the
     Pod's effective request; a derived request is the smallest that complies; raised cpu rounds up to
     1m, raised memory to 1 MiB; no other rounding (none was found documented for bursting clusters).
     """

@@ -14,6 +14,9 @@ EXPOSURE = "leanstack.dev/exposure"
 NAMESPACE_NAME = "kubernetes.io/metadata.name"
 POD_SECURITY_PREFIX = "pod-security.kubernetes.io/"
 POD_SECURITY_MODES = ("enforce", "audit", "warn")
+# Read by the Pulumi Kubernetes provider: skip awaiting an object's readiness, or await it this long.
+SKIP_AWAIT = "pulumi.com/skipAwait"
+AWAIT_TIMEOUT = "pulumi.com/timeoutSeconds"
 DNS_APP = "k8s-app"
 DNS_APP_VALUE = "kube-dns"
 

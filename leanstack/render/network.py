@@ -43,8 +43,12 @@ def ingress(context: ServiceContext) -> Optional[dict]:
     name, spec = context.name, context.spec
     if spec.host is None:
         return None
+    manifest = context.header("Ingress")
+    if not context.ingress.publishes_status:
+        # The provider awaits an address in .status.loadBalancer, which only a publishing controller writes.
+        manifest["metadata"]["annotations"] = {labels.SKIP_AWAIT: "true"}
     return {
-        **context.header("Ingress"),
+        **manifest,
         "spec": {
             "ingressClassName": context.ingress.class_name,
             "rules": [{

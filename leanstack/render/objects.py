@@ -49,17 +49,20 @@ def selector_labels(service_name: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class IngressSettings:
-    """The cluster's ingress controller: public services admit its namespace and use its class."""
+    """The cluster's ingress controller: public services admit its namespace and use its class.
+    Only a controller that publishes an address in the Ingress status can be awaited."""
 
     namespace: str = DEFAULT_INGRESS_NAMESPACE
     class_name: str = DEFAULT_INGRESS_CLASS
+    publishes_status: bool = False
 
 
 @dataclass(frozen=True)
 class ServiceContext:
     """Everything the renderers need to know about one service.
 
-    `peer_ports` holds the port of each service named in `spec.depends_on` (its egress targets).
+    `peer_ports` holds the port of each service named in `spec.depends_on` (its egress targets);
+    `await_timeout_seconds` bounds how long `up` waits for its workload to become ready.
     """
 
     name: str
@@ -67,6 +70,7 @@ class ServiceContext:
     spec: WorkloadSpec
     peer_ports: Mapping[str, int] = field(default_factory=dict)
     ingress: IngressSettings = field(default_factory=IngressSettings)
+    await_timeout_seconds: Optional[int] = None
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.spec.depends_on) - set(self.peer_ports))

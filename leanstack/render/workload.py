@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Optional
 
 from leanstack.config.schema import WRITABLE_PATH_SIZE, WorkloadSpec
-from leanstack.kube import names
+from leanstack.kube import labels, names
 from leanstack.render.objects import ServiceContext, selector_labels
 from leanstack.render.sizing import RESOURCE_KEYS, ROLLING_SURGE, rolls_without_surge
 
@@ -60,7 +60,10 @@ def deployment(service: ServiceContext, image: Any) -> dict:
     if workload.autoscaling is None:
         # With an HPA the replica count is left out: the HPA owns it, and server-side apply would fight it.
         spec["replicas"] = workload.min_replicas
-    return {**service.header("Deployment"), "spec": spec}
+    manifest = service.header("Deployment")
+    if service.await_timeout_seconds is not None:
+        manifest["metadata"]["annotations"] = {labels.AWAIT_TIMEOUT: str(service.await_timeout_seconds)}
+    return {**manifest, "spec": spec}
 
 
 def _strategy(service: WorkloadSpec) -> dict:
@@ -125,6 +128,9 @@ def container(context: ServiceContext, image: Any) -> dict:
             for env in sorted(service.secret_env)
         ],
     }
+    for key in ("command", "args"):
+        if getattr(service, key) is not None:
+            result[key] = list(getattr(service, key))
     if service.port is not None:
         result["ports"] = [{"name": port_name(service), "containerPort": service.port, "protocol": "TCP"}]
     result.update(probes(service))

@@ -83,3 +83,40 @@ def test_budget_gate_fails_a_preview_that_raises_the_bill(project):
     result = run_cost(project, "--format", "json", "--fail-above", "5%")
     assert result.returncode == 3
     assert "above the budget 5%" in result.stderr
+
+
+# The same right-sizing on the platform sheets; each api pod also requests 64Mi ephemeral storage.
+PLATFORM_EXPECTED = {
+    # Fargate: 500m/512Mi + 256Mi -> 0.5 vCPU / 1 GB = 0.5 x 0.04048 + 1 x 0.004445 = 0.024685/h = 18.02005/month
+    # (x3 = 54.06, x6 = 108.12); 250m/384Mi + 256Mi -> 0.25 vCPU / 1 GB = 0.014565/h = 10.63245 (x2 = 21.26,
+    # x6 = 63.79); ephemeral storage within the included 20 GiB. gp volume "standard" 0.08/GiB-month.
+    "aws-eks-fargate-us-east-1": ({"baseline": "54.06", "ceiling": "108.12"}, {"baseline": "21.26", "ceiling": "63.79"},
+                                  ("0.80", "0.16", "-0.64")),
+    # Autopilot: 500m/512Mi is within the minimums and the 1:1..1:6.5 ratio, billed as requested:
+    # 0.5 x 0.0445 + 0.5 x 0.0049225 + 0.0625 x 0.0000548 = 0.0247146750/h = 18.04171275/month (x3 = 54.13,
+    # x6 = 108.25); 250m/384Mi: 0.0129743625/h = 9.47128463 (x2 = 18.94, x6 = 56.83). PD standard 0.04.
+    "gke-autopilot-us-central1": ({"baseline": "54.13", "ceiling": "108.25"}, {"baseline": "18.94", "ceiling": "56.83"},
+                                  ("0.40", "0.08", "-0.32")),
+}
+
+
+@pytest.mark.parametrize("sheet", sorted(PLATFORM_EXPECTED))
+def test_right_sizing_on_platform_sheets(project, sheet):
+    def on_sheet(config: dict) -> None:
+        oversized(config)
+        config["cost"] = {"price_sheet": sheet}
+
+    project.edit_config("prod", on_sheet)
+    project.up("prod")
+    project.edit_config("prod", right_sized)
+
+    result = run_cost(project, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["sheet"] == sheet
+    rows = {row["resource"]: row for row in report["resources"]}
+    old, new, volume = PLATFORM_EXPECTED[sheet]
+    api = rows["Deployment/shop/api"]
+    assert (api["old"], api["new"]) == (old, new)
+    claim = rows["PersistentVolumeClaim/shop/postgres-data"]
+    assert (claim["old"]["baseline"], claim["new"]["baseline"], claim["delta"]["baseline"]) == volume

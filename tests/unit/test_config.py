@@ -124,7 +124,7 @@ BAD_CONFIG = [
     pytest.param("dev", [("services.api.env", {"2FA": "on"})],
                  "services.api.env.2FA: '2FA' is not allowed; use an environment variable name", id="bad-env-name"),
     pytest.param("dev", [("cost", {"price_sheet": "aws"})],
-                 "Pulumi.dev.yaml: cost: unknown price sheet 'aws'; use one of aws-eks-fargate-us-east-1, "
+                 "Pulumi.dev.yaml: cost: unknown price sheet 'aws'; use one of aws-eks-fargate-us-east-1, eks-m6i-us-east-1, "
                  "gke-autopilot-us-central1, opencost-default, or custom with custom_sheet", id="unknown-price-sheet"),
     pytest.param("dev", [("cost", {"price_sheet": "custom", "custom_sheet": {
                      "name": "mine", "source": "our contract", "date": "2026-11-01", "cpu_core_hour": "-0.01",

@@ -106,16 +106,35 @@ def test_summary_groups_by_category_and_service():
 
 
 def test_shipped_sheets_name_their_source_and_date():
-    assert set(SHEETS) == {"aws-eks-fargate-us-east-1", "gke-autopilot-us-central1", "opencost-default"}
+    assert set(SHEETS) == {"aws-eks-fargate-us-east-1", "eks-m6i-us-east-1", "gke-autopilot-us-central1", "opencost-default"}
     for sheet in SHEETS.values():
-        assert sheet.source and sheet.date and sheet.cpu_core_hour > 0 and sheet.memory_gib_hour > 0
+        assert sheet.source and sheet.date
+        if sheet.billing == "nodes":  # priced per node, not per resource
+            assert all(t.hourly > 0 for t in sheet.instance_types) and sheet.node_pool.types
+        else:
+            assert sheet.cpu_core_hour > 0 and sheet.memory_gib_hour > 0
 
 
 @pytest.mark.parametrize("change, message", [
     ({"cpu_core_hour": "-0.01"}, "greater than or equal to 0"),
     ({"memory_gib_hour": None}, "Decimal input should be"),
+    ({"billing": "nodes"}, "billing nodes needs node_pool"),
+    ({"node_pool": {"name": "p", "provider": "eks", "types": ["m6i.large"]}}, "only used with billing nodes"),
+    ({"billing": "nodes", "node_pool": {"name": "p", "provider": "eks", "types": ["m9.huge"]}}, "m9.huge not in instance_types"),
 ])
 def test_negative_or_missing_prices_are_rejected(change, message):
     data = {**SHEET.model_dump(), **change}
     with pytest.raises(ValidationError, match=message):
         PriceSheet.model_validate(data)
+
+
+def test_cluster_fee_is_a_labelled_line_only_when_a_share_is_set():
+    fee_sheet = SHEET.model_copy(update={"cluster_fee_hour": Decimal("0.10")})
+    objects = [deployment("api", "500m", "512Mi")]
+    assert "cluster" not in price_objects(objects, fee_sheet).summary()["by_category"]
+    report = price_objects(objects, fee_sheet, cluster_fee_share=Decimal("0.25"))
+    # 0.10/h x 730 h x 0.25 = 18.25
+    assert report.by_resource()["Cluster/test"] == MoneyRange(Decimal("18.25"), Decimal("18.25"))
+    assert report.summary()["by_category"]["cluster"] == {"baseline": "18.25", "ceiling": "18.25"}
+    (fee,) = [i for i in report.items if i.resource == "Cluster/test"]
+    assert fee.usage.detail == "cluster fee, 0.25 share"

@@ -1,0 +1,59 @@
+"""Platform-aware checks before pricing: one line per problem, `<stack file>: <key path>: <message>`."""
+
+from leanstack.config.errors import ConfigError
+from leanstack.config.stack_file import validate_config
+from leanstack.costing.checks import platform_problems
+from tests.unit.test_config import changed_values, secret_keys
+
+
+def checked(changes):
+    values = changed_values("prod", changes)
+    config = validate_config(values, secret_keys(values), "Pulumi.prod.yaml")
+    result = platform_problems(config)
+    lines = lambda problems: str(ConfigError("Pulumi.prod.yaml", problems)).splitlines() if problems else []
+    return lines(result.errors), lines(result.warnings)
+
+
+def sheet(name, strict=False):
+    return ("cost", {"price_sheet": name, "strict": strict})
+
+
+def test_fargate_warns_when_limits_differ_from_requests_and_strict_makes_it_an_error():
+    errors, warnings = checked([sheet("aws-eks-fargate-us-east-1")])
+    assert errors == []
+    assert ("Pulumi.prod.yaml: services.api.resources.limits: cpu, memory limits differ from requests: Fargate sizes "
+            "and bills the pod by requests, so capacity above them is not reserved; set limits equal to requests") in warnings
+    strict_errors, strict_warnings = checked([sheet("aws-eks-fargate-us-east-1", strict=True)])
+    assert strict_errors == warnings and strict_warnings == []
+
+
+def test_a_pod_larger_than_the_largest_fargate_size_is_an_error_naming_the_key():
+    errors, _ = checked([sheet("aws-eks-fargate-us-east-1"),
+                         ("services.api.resources", {"requests": {"cpu": "1", "memory": "130Gi"},
+                                                     "limits": {"cpu": "1", "memory": "130Gi"}})])
+    assert errors == ["Pulumi.prod.yaml: services.api.resources.requests.memory: 130Gi does not fit "
+                      "the largest Fargate size 16 vCPU / 120 GB"]
+
+
+def test_autopilot_shows_the_requests_it_raises():
+    _, warnings = checked([sheet("gke-autopilot-us-central1"),
+                           ("services.api.resources", {"requests": {"cpu": "200m", "memory": "2Gi"},
+                                                       "limits": {"cpu": "500m", "memory": "2Gi"}})])
+    assert ("Pulumi.prod.yaml: services.api.resources.requests: Autopilot bills 308m/2Gi: "
+            "cpu raised 200m -> 308m to keep the 1:6.5 ratio") in warnings
+
+
+def test_autopilot_maximum_and_node_allocatable_are_errors():
+    huge = ("services.api.resources", {"requests": {"cpu": "31", "memory": "40Gi"}, "limits": {"cpu": "31", "memory": "40Gi"}})
+    errors, _ = checked([sheet("gke-autopilot-us-central1"), huge])
+    assert errors == ["Pulumi.prod.yaml: services.api.resources.requests.cpu: 31 does not fit Autopilot's general-purpose maximum"]
+    errors, _ = checked([sheet("eks-m6i-us-east-1"), huge])
+    # m6i.2xlarge: 8 cores - 90m reserved - 125m DaemonSets; 32Gi - (11 x 58 + 255)Mi - 100Mi eviction
+    assert errors == [
+        "Pulumi.prod.yaml: services.api.resources.requests.cpu: 31 does not fit the largest node allocatable (m6i.2xlarge: 7785m cpu, 31775Mi)",
+        "Pulumi.prod.yaml: services.api.resources.requests.memory: 40Gi does not fit the largest node allocatable (m6i.2xlarge: 7785m cpu, 31775Mi)",
+    ]
+
+
+def test_requests_sheet_has_no_platform_limits():
+    assert checked([sheet("opencost-default")]) == ([], [])

@@ -1,0 +1,40 @@
+"""`leanstack rightsize` fails early and in one line on bad input or an unreachable Prometheus."""
+
+from __future__ import annotations
+
+import shutil
+
+from typer.testing import CliRunner
+
+from leanstack.cli import app
+from leanstack.rightsize.local_prometheus import free_port
+from tests.unit.conftest import ROOT
+
+runner = CliRunner()
+
+
+def invoke(tmp_path, *options: str):
+    shutil.copy(ROOT / "Pulumi.prod.yaml", tmp_path / "Pulumi.prod.yaml")
+    return runner.invoke(app, ["rightsize", "--stack", "prod", "--work-dir", str(tmp_path), *options])
+
+
+def test_an_unreachable_prometheus_exits_1_with_one_line(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"  # bound, then released: nothing listens there
+    result = invoke(tmp_path, "--prometheus", url)
+    assert result.exit_code == 1
+    (line,) = result.output.splitlines()
+    assert line.startswith(f"cannot reach Prometheus at {url}: ")
+    assert (tmp_path / "Pulumi.prod.yaml").read_text() == (ROOT / "Pulumi.prod.yaml").read_text()
+
+
+def test_a_bad_window_is_refused_before_anything_is_asked(tmp_path):
+    result = invoke(tmp_path, "--prometheus", "http://127.0.0.1:9", "--window", "two weeks")
+    assert result.exit_code == 2
+    assert "'two weeks' is not a duration" in " ".join(result.output.replace("│", " ").split())
+
+
+def test_a_missing_stack_file_is_named(tmp_path):
+    result = runner.invoke(app, ["rightsize", "--stack", "qa", "--prometheus", "http://127.0.0.1:9",
+                                 "--work-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Pulumi.qa.yaml: cannot read the stack file: No such file or directory"
