@@ -102,8 +102,9 @@ cmd_build() {
 CONFIG="$DIR/kwokctl.yaml"                  # written by up (template below)
 NODES="${LEANSTACK_CLUSTER_NODES:-3}"       # fake nodes, one per zone a, b, c, ...
 
-kwokctl() { KWOK_WORKDIR="$KWOK_HOME" "$BIN/kwokctl" --name "$LEANSTACK_CLUSTER_NAME" "$@"; }
-kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" "$@"; }
+# KUBECACHEDIR: kwokctl (client-go) would otherwise create ~/.kube/cache.
+kwokctl() { KWOK_WORKDIR="$KWOK_HOME" KUBECACHEDIR="$DIR/kube-cache" "$BIN/kwokctl" --name "$LEANSTACK_CLUSTER_NAME" "$@"; }
+kc() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_PATH" --cache-dir "$DIR/kube-cache" "$@"; }
 
 # "component pid" for every pid file kwokctl wrote (one per process it forked).
 pid_files() { ls "$CLUSTER_WORKDIR"/pids/*.pid 2>/dev/null || true; }
@@ -264,7 +265,7 @@ cmd_up() {
   else
     if [ -d "$CLUSTER_WORKDIR" ]; then
       log "configuration changed or state incomplete: deleting the old cluster"
-      kwokctl delete cluster >/dev/null 2>&1 || true
+      kwokctl delete cluster --kubeconfig "$KUBECONFIG_PATH" >/dev/null 2>&1 || true
       rm -rf "$CLUSTER_WORKDIR"
     fi
     mv -f "$cfg_new" "$CONFIG"
@@ -304,6 +305,13 @@ cmd_down() {
   local purge=0; [ "${1:-}" = --purge ] && purge=1
   [ -d "$CLUSTER_WORKDIR" ] || { log "not created; nothing to stop"; return 0; }
   local started; started="$(pids | awk '{print $2}' | xargs)"
+  if [ "$purge" = 1 ] && readyz; then
+    # The empty directories the hostPath provisioner made for still-bound volumes.
+    local d
+    for d in $(kc get pv -o jsonpath='{range .items[*]}{.spec.hostPath.path}{"\n"}{end}' 2>/dev/null); do
+      case "$d" in /tmp/hostpath_pv/?*) rm -rf -- "$d" ;; esac
+    done
+  fi
   if [ "$purge" = 1 ]; then
     kwokctl delete cluster --kubeconfig "$KUBECONFIG_PATH" >"$LOGS/kwokctl-down.log" 2>&1 || true
   else
