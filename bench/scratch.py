@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py",
-                 "apps"]  # the leanstack package comes from the clone: .venv has it installed (editable)
+                 "apps", "examples"]  # the leanstack package comes from the clone: .venv has it installed (editable)
 
 
 def scratch_project(directory: Path) -> Path:

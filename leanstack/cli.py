@@ -16,6 +16,8 @@ import typer
 from rich.console import Console
 
 from leanstack.config.errors import ConfigError
+from leanstack.config.files import read_config_files
+from leanstack.config.lint import warnings as config_warnings
 from leanstack.config.stack_file import load_stack_file, stack_file_name
 from leanstack.costing.budget import Budget, BudgetError
 from leanstack.costing.checks import platform_problems
@@ -72,10 +74,9 @@ def cost(
         config = load_stack_file(work_dir / source)
     except ConfigError as error:
         raise _fail(err, str(error), 2)
-    # Platform checks (costing.checks): warnings go to stderr, errors stop like config errors.
+    # Config advice and platform checks (costing.checks): warnings go to stderr, errors stop like config errors.
     checked = platform_problems(config)
-    for problem in checked.warnings:
-        err.print(f"warning: {ConfigError(source, [problem])}", markup=False, highlight=False)
+    _warn(err, source, [*config_warnings(config), *checked.warnings])
     if checked.errors:
         raise _fail(err, str(ConfigError(source, checked.errors)), 2)
     try:
@@ -97,6 +98,11 @@ def cost(
         raise _fail(err, f"monthly baseline rises by {signed(report.delta.baseline)} USD, above the budget {budget}", 3)
 
 
+def _warn(err: Console, source: str, problems: list) -> None:
+    for problem in problems:
+        err.print(f"warning: {ConfigError(source, [problem])}", markup=False, highlight=False)
+
+
 @app.command()
 def render(
     stack: str = typer.Option(..., "--stack", "-s", help="Stack whose objects to write."),
@@ -109,9 +115,11 @@ def render(
     err = Console(stderr=True)
     try:
         config = load_stack_file(work_dir / stack_file_name(stack))
+        read_config_files(config.services, work_dir, stack_file_name(stack))  # said here, not as a traceback
     except ConfigError as error:
         raise _fail(err, str(error), 2)
-    written = write_manifests(config, stack, out)
+    _warn(err, stack_file_name(stack), config_warnings(config))
+    written = write_manifests(config, stack, out, work_dir)
     err.print(f"render: {len(written)} objects of stack {stack} -> {out / '1-manifest'}")
 
 

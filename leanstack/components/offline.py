@@ -48,12 +48,25 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}
 
 
+class RecordingMonitor(MockMonitor):
+    """Also keeps what each resource was registered to depend on (its depends_on, by URN)."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.dependencies: dict[str, list[str]] = {}
+
+    def RegisterResource(self, request):
+        self.dependencies[request.name] = list(request.dependencies)
+        return super().RegisterResource(request)
+
+
 @dataclass
 class ProgramRun:
     """What one program run registered, in order."""
 
     resources: list[MockResourceArgs]
     outputs: dict[str, Any] = field(default_factory=dict)
+    dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     def of_type(self, typ: str) -> list[MockResourceArgs]:
         return [r for r in self.resources if r.typ == typ]
@@ -73,22 +86,24 @@ class ProgramRun:
 
 def run_platform(config: StackConfig, stack: str, preview: bool = False,
                  image_sizes: Optional[dict[str, int]] = None, mocks: Optional[RecordingMocks] = None,
-                 secret: str = MOCK_SECRET) -> ProgramRun:
+                 secret: str = MOCK_SECRET, project_dir: Optional[Path] = None) -> ProgramRun:
     """Build the Platform for `config` under mocks and wait for every output.
 
     Images measure 50Mi unless `image_sizes` (bytes by service) says otherwise; every secret the
-    config names is `secret`.
+    config names is `secret`; config file sources are read from `project_dir` (default: the working directory).
     """
     mocks = mocks or RecordingMocks()
-    pulumi.runtime.set_mocks(mocks, project="leanstack", stack=stack, preview=preview, monitor=MockMonitor(mocks))
+    monitor = RecordingMonitor(mocks)
+    pulumi.runtime.set_mocks(mocks, project="leanstack", stack=stack, preview=preview, monitor=monitor)
     secret_keys = [f"leanstack:{key}" for key in config.secret_keys()]
     pulumi.runtime.set_all_config({key: secret for key in secret_keys}, secret_keys)
-    run = ProgramRun(mocks.registered)
+    run = ProgramRun(mocks.registered, dependencies=monitor.dependencies)
     measure: Callable[[str], int] = lambda ref: (image_sizes or {}).get(ref.split("/")[-1].split(":")[0], DEFAULT_IMAGE_SIZE)
 
     @pulumi.runtime.test
     def program():
-        platform = Platform(config.namespace, PlatformArgs(config=config, stack=stack, measure_image_size=measure))
+        platform = Platform(config.namespace, PlatformArgs(config=config, stack=stack, measure_image_size=measure,
+                                                           project_dir=project_dir or Path.cwd()))
         images = pulumi.Output.all(**{name: s.image for name, s in platform.services.items()})
         run.outputs["cost"] = platform.cost
         return pulumi.Output.all(platform.namespace, images, platform.image_cost).apply(
@@ -127,14 +142,14 @@ def file_name(manifest: dict) -> str:
     return f"{api_version}-{manifest['kind'].lower()}-{namespace}-{manifest['metadata']['name']}.yaml"
 
 
-def write_manifests(config: StackConfig, stack: str, outdir: Path) -> list[Path]:
+def write_manifests(config: StackConfig, stack: str, outdir: Path, project_dir: Optional[Path] = None) -> list[Path]:
     """Write every object the stack registers to outdir/1-manifest/, one YAML file each, as render mode does."""
     target = outdir / "1-manifest"
     target.mkdir(parents=True, exist_ok=True)
     for stale in target.glob("*.yaml"):  # an object the stack no longer has must not be scanned
         stale.unlink()
     written = []
-    for manifest in run_platform(config, stack).kubernetes_objects():
+    for manifest in run_platform(config, stack, project_dir=project_dir).kubernetes_objects():
         path = target / file_name(manifest)
         path.write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
         written.append(path)

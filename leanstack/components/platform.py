@@ -9,8 +9,9 @@ RightSizedService per service, each depending on the namespace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Mapping, Optional
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_docker_build as docker_build
@@ -20,6 +21,8 @@ from leanstack.components.image import OptimizedImage, OptimizedImageArgs, local
 from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
 from leanstack.components.service import RightSizedService, RightSizedServiceArgs
 from leanstack.config.errors import ConfigError
+from leanstack.config.files import read_config_files
+from leanstack.config.lint import warnings as config_warnings
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import PROJECT, stack_file_name, validate_config
 from leanstack.costing.checks import platform_problems
@@ -43,9 +46,10 @@ def config_from_engine() -> StackConfig:
         config = validate_config(values, secret_keys, source)
     except ConfigError as error:
         raise pulumi.RunError(str(error)) from None
-    # What the sheet's platform would raise, round or refuse, said before anything is registered.
+    # What works but is probably not meant, and what the sheet's platform would raise, round or
+    # refuse: said before anything is registered.
     checked = platform_problems(config)
-    for problem in checked.warnings:
+    for problem in [*config_warnings(config), *checked.warnings]:
         pulumi.log.warn(str(ConfigError(source, [problem])))
     if checked.errors:
         raise pulumi.RunError(str(ConfigError(source, checked.errors)))
@@ -64,7 +68,12 @@ def namespace_args(config: StackConfig) -> HardenedNamespaceArgs:
 
 
 def service_args(config: StackConfig, service: str, image: pulumi.Input[str],
-                 secret_env: Optional[Mapping[str, pulumi.Input[str]]] = None) -> RightSizedServiceArgs:
+                 secret_env: Optional[Mapping[str, pulumi.Input[str]]] = None,
+                 rollout_after: Sequence[pulumi.Resource] = (),
+                 config_files: Optional[Mapping[str, str]] = None,
+                 secret_files: Optional[Mapping[str, pulumi.Input[str]]] = None,
+                 images: Optional[Mapping[str, pulumi.Input[str]]] = None) -> RightSizedServiceArgs:
+    """The args of one service's component; `images` holds every service's image (by service name)."""
     spec = config.services[service]
     return RightSizedServiceArgs(
         namespace=config.namespace,
@@ -76,6 +85,11 @@ def service_args(config: StackConfig, service: str, image: pulumi.Input[str],
         ingress=IngressSettings(config.ingress_namespace, config.ingress_class, config.ingress_publishes_status),
         secret_env=secret_env or {},
         await_timeout_seconds=config.kubernetes.await_timeout_seconds,
+        rollout_after=rollout_after,
+        config_files=config_files or {},
+        secret_files=secret_files or {},
+        peer_images={extra.image.from_: (images or {})[extra.image.from_]
+                     for extra in spec.extra_containers if extra.image and extra.image.from_},
     )
 
 
@@ -85,6 +99,8 @@ class PlatformArgs:
     stack: str
     # How built images are measured for their size budget; the local Docker engine by default.
     measure_image_size: Callable[[str], int] = local_image_size
+    # Where config_files sources are read from: the project directory (the engine runs the program there).
+    project_dir: Path = field(default_factory=Path.cwd)
 
 
 class Platform(pulumi.ComponentResource):
@@ -98,6 +114,10 @@ class Platform(pulumi.ComponentResource):
         super().__init__("leanstack:platform:Platform", name, None, opts)
         config = args.config
         cluster = config.kubernetes
+        try:  # read before anything is registered: a missing file stops the program like bad config
+            contents = read_config_files(config.services, args.project_dir, stack_file_name(args.stack))
+        except ConfigError as error:
+            raise pulumi.RunError(str(error)) from None
         kubernetes = k8s.Provider(
             f"{name}-kubernetes",
             render_yaml_to_directory=render_directory(config, args.stack),
@@ -134,15 +154,22 @@ class Platform(pulumi.ComponentResource):
                 images[service] = images[config.built_image_of(service)]
 
         secrets = pulumi.Config()
-        self.services = {
-            service: RightSizedService(
+        services: dict[str, RightSizedService] = {}
+        # A service running another's image comes after it: it rolls only once that image's migration ran.
+        for service in sorted(config.services, key=lambda name: config.services[name].image.from_ is not None):
+            spec = config.services[service]
+            owner = services.get(spec.image.from_ or "")
+            services[service] = RightSizedService(
                 service,
                 service_args(config, service, images[service],
-                             {env: secrets.require_secret(key) for env, key in spec.secret_env.items()}),
+                             {env: secrets.require_secret(key) for env, key in spec.secret_env.items()},
+                             rollout_after=[owner.migration] if owner and owner.migration else [],
+                             config_files=contents[service],
+                             secret_files={file: secrets.require_secret(key) for file, key in spec.secret_files.items()},
+                             images=images),
                 opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes], depends_on=[namespace]),
             )
-            for service, spec in config.services.items()
-        }
+        self.services = {service: services[service] for service in config.services}
         self.namespace = namespace.name
         declared = namespace.manifests + [m for component in self.services.values() for m in component.manifests]
         # Priced from the objects themselves, so `pulumi preview` shows `cost` change before apply.

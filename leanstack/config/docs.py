@@ -42,7 +42,7 @@ def _render_model(model: type[BaseModel], prefix: str, sections: list[str], seen
         return
     seen.add(model)
     title = prefix.rstrip(".:") or "leanstack"
-    doc = (model.__doc__ or "").strip().split("\n\n")[0].replace("\n", " ")
+    doc = " ".join((model.__doc__ or "").strip().split("\n\n")[0].split())
     rows = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
     nested: list[tuple[type[BaseModel], str]] = []
     for name, field in model.model_fields.items():

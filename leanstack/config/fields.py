@@ -172,14 +172,24 @@ class Autoscaling(Strict):
 ProbeProfile = Literal["fast", "standard", "slow"]
 
 
+ProbeKind = Literal["startup", "readiness", "liveness"]
+
+
 class Probes(Strict):
-    """Startup, readiness and liveness checks of one kind, timed by one profile (see manifests.PROBE_PROFILES)."""
+    """Startup, readiness and liveness checks, timed by one profile (see render.pod.PROBE_PROFILES).
+
+    Readiness ("can it take traffic now?") and liveness ("is it stuck for good?") should ask
+    different questions: a pod that fails readiness leaves rotation, one that fails liveness is
+    restarted. readiness_command/liveness_command run an exec check for that one probe (e.g.
+    pg_isready) whatever the type; `leanstack.config.lint` warns when the two checks are the same."""
 
     type: Literal["http", "tcp", "exec"] = Field("http", description="How the checks are made.")
     startup_path: HttpPath = Field("/health", description="For type http.")
     readiness_path: HttpPath = Field("/ready", description="For type http.")
     liveness_path: HttpPath = Field("/health", description="For type http.")
     command: Optional[list[str]] = Field(None, min_length=1, description="For type exec.")
+    readiness_command: Optional[list[str]] = Field(None, min_length=1, description="An exec readiness check, any type.")
+    liveness_command: Optional[list[str]] = Field(None, min_length=1, description="An exec liveness check, any type.")
     port: Optional[Port] = Field(None, description="Defaults to the service port.")
     profile: ProbeProfile = Field("standard", description="Timing: fast (60 s to start), standard (2 min), slow (5 min).")
 
@@ -188,6 +198,15 @@ class Probes(Strict):
         if (self.type == "exec") != (self.command is not None):
             raise ValueError("command is required for type exec and only allowed there")
         return self
+
+    def check(self, kind: ProbeKind) -> tuple[str, ...]:
+        """What one probe runs: ("exec", *argv), ("tcp",) or ("http", path)."""
+        command = {"readiness": self.readiness_command, "liveness": self.liveness_command}.get(kind) or self.command
+        if command is not None:
+            return ("exec", *command)
+        if self.type == "tcp":
+            return ("tcp",)
+        return ("http", getattr(self, f"{kind}_path"))
 
 
 class Storage(Strict):

@@ -12,120 +12,18 @@ Secure defaults live next to each field; loosening them takes a named key.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Literal, Optional
+from typing import Literal, Optional
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from leanstack.config.errors import Problem, Problems
 from leanstack.config.fields import (  # noqa: F401  re-exported: callers import the schema alone
     CONFIG_KEY, DIGEST_REF, DNS_LABEL, ENV_NAME, TMP, WRITABLE_PATH_SIZE, AbsolutePath, Autoscaling, Cache, DnsLabel,
-    EnvName, HttpPath, ImageBuild, ImageSpec, Limits, PodsMetric, Port, Probes, Quantity, Requests, ResourceAmounts,
-    Resources, SecurityOverrides, ServiceName, Storage, Strict, _cidr)
+    EnvName, HttpPath, ImageBuild, ImageSpec, Limits, PodsMetric, Port, ProbeKind, Probes, Quantity, Requests,
+    ResourceAmounts, Resources, SecurityOverrides, ServiceName, Storage, Strict)
+from leanstack.config.processes import ExtraContainer, Migration, Schedule  # noqa: F401
+from leanstack.config.workload import ServiceSpec, WorkloadSpec  # noqa: F401
 from leanstack.config.price_sheets import DEFAULT_SHEET, SHEETS, PriceSheet
-from leanstack.kube.quantities import format_bytes, parse_quantity
-
-
-class WorkloadSpec(Strict):
-    """One workload: size, scaling, checks, storage, and who may talk to it (its image aside)."""
-
-    role: Literal["app", "worker", "web", "database", "cache"] = Field("app", description="Databases and caches must stay internal.")
-    port: Optional[Port] = Field(None, description="Container port; a service without one gets no Service.")
-    resources: Resources = Field(description="Requests and limits of the one container.")
-    command: Optional[list[Annotated[str, Field(min_length=1)]]] = Field(
-        None, min_length=1, description="Container command (replaces the image's entrypoint).")
-    args: Optional[list[str]] = Field(None, description="Container args (replace the image's CMD).")
-    replicas: Optional[int] = Field(None, ge=1, le=1000, description="Fixed replicas; 1 if neither this nor autoscaling.")
-    autoscaling: Optional[Autoscaling] = None
-    probes: Probes = Field(default_factory=Probes, description="Startup, readiness and liveness checks.")
-    storage: Optional[Storage] = Field(None, description="Persistent data (PVC); single replica only.")
-    cache: Optional[Cache] = Field(None, description="Disposable data (emptyDir).")
-    exposure: Literal["internal", "public"] = Field("internal", description="Public services admit the ingress controller.")
-    host: Optional[str] = Field(None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Ingress host (public).")
-    load_balancer: bool = Field(False, description="Expose a public service through a LoadBalancer Service.")
-    allow_from: list[ServiceName] = Field(default_factory=list, description="Services that may call this one.")
-    depends_on: list[ServiceName] = Field(default_factory=list, description="Services this one calls (egress).")
-    egress_cidrs: list[Annotated[str, AfterValidator(_cidr)]] = Field(
-        default_factory=list, description="Explicit egress to addresses outside the cluster."
-    )
-    env: dict[EnvName, str] = Field(default_factory=dict, description="Plain environment variables.")
-    secret_env: dict[EnvName, Annotated[str, Field(pattern=CONFIG_KEY)]] = Field(
-        default_factory=dict, description="Env var -> name of a secret stack config key (pulumi config set --secret)."
-    )
-    security: SecurityOverrides = Field(default_factory=SecurityOverrides, description="Named escape hatches.")
-    disruption_min_available: Optional[int] = Field(None, ge=1, description="PDB minAvailable; default maxUnavailable 1.")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "WorkloadSpec":
-        problems = []
-        if self.replicas is not None and self.autoscaling is not None:
-            problems.append("set either replicas or autoscaling, not both (the HPA owns the replica count)")
-        if self.role in ("database", "cache") and self.exposure == "public":
-            problems.append(f"a {self.role} must stay internal; exposure public is not allowed for role {self.role}")
-        if self.exposure == "internal" and (self.host or self.load_balancer):
-            problems.append("host and load_balancer need exposure: public")
-        if self.exposure == "public" and self.port is None:
-            problems.append("a public service needs a port")
-        if self.probes.type in ("http", "tcp") and (self.probes.port or self.port) is None:
-            problems.append(f"{self.probes.type} probes need a port: set port or probes.port, or use probes.type exec")
-        if self.storage is not None and self.max_replicas > 1:
-            problems.append(
-                "storage is a ReadWriteOnce volume: run it with 1 replica (no autoscaling), "
-                "or keep state outside the service"
-            )
-        if self.storage and self.cache and self.storage.mount_path == self.cache.mount_path:
-            problems.append(f"storage and cache share mount_path {self.storage.mount_path}")
-        if self.disruption_min_available is not None and self.disruption_min_available >= self.min_replicas:
-            problems.append(
-                f"disruption_min_available {self.disruption_min_available} must be below the minimum "
-                f"replicas {self.min_replicas}, or no node could ever be drained"
-            )
-        problems.extend(self._scratch_space_problems())
-        overlap = set(self.env) & set(self.secret_env)
-        if overlap:
-            problems.append(f"env and secret_env both set {', '.join(sorted(overlap))}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    def _scratch_space_problems(self) -> list[str]:
-        """emptyDirs on disk count against the ephemeral-storage limit, in memory against the memory limit."""
-        on_disk = [WRITABLE_PATH_SIZE] * len(self.writable_paths)
-        in_memory = []
-        if self.cache is not None:
-            (in_memory if self.cache.medium == "memory" else on_disk).append(self.cache.size_limit)
-        problems = []
-        for kind, sizes, limit in (("ephemeral_storage", on_disk, self.resources.limits.ephemeral_storage),
-                                   ("memory", in_memory, self.resources.limits.memory)):
-            needed = sum((parse_quantity(size) for size in sizes), Decimal(0))
-            if sizes and parse_quantity(limit) < needed + (0 if kind == "ephemeral_storage" else 1):
-                problems.append(
-                    f"resources.limits.{kind} {limit} cannot hold the pod's {'disk' if kind != 'memory' else 'memory'} "
-                    f"emptyDirs ({' + '.join(sizes)}); raise it above {format_bytes(needed)} or the kubelet evicts the pod"
-                )
-        return problems
-
-    @property
-    def min_replicas(self) -> int:
-        return self.autoscaling.min_replicas if self.autoscaling else (self.replicas or 1)
-
-    @property
-    def max_replicas(self) -> int:
-        return self.autoscaling.max_replicas if self.autoscaling else (self.replicas or 1)
-
-    @property
-    def probe_port(self) -> Optional[int]:
-        return self.probes.port or self.port
-
-    @property
-    def writable_paths(self) -> list[str]:
-        """Writable emptyDirs on the read-only root filesystem: /tmp, then the named extras."""
-        return [TMP, *self.security.extra_writable_paths]
-
-
-class ServiceSpec(WorkloadSpec):
-    """A workload of the stack file, with where its image comes from."""
-
-    image: ImageSpec = Field(description="What the container runs.")
 
 
 class Registry(Strict):
@@ -192,6 +90,10 @@ class CostSettings(Strict):
         return self.custom_sheet if self.custom_sheet is not None else SHEETS[self.price_sheet]
 
 
+# A CronJob's Jobs are named <cronjob>-<11 characters>, within a label value's 63.
+CRONJOB_NAME_MAX = 52
+
+
 class StackConfig(Strict):
     """One stack (environment): its namespace, where images go, where manifests go, and its services."""
 
@@ -236,6 +138,12 @@ class StackConfig(Strict):
                 if caller in self.services and service.port is None:
                     problems.append(Problem(f"services.{name}.allow_from", f"{name} has no port, so no one can call it"))
             problems.extend(self._image_source_problems(f"services.{name}.image.from", name, service.image.from_))
+            problems.extend(self._container_problems(name, service))
+            for schedule in service.schedules:
+                if len(f"{name}-{schedule}") > CRONJOB_NAME_MAX:
+                    problems.append(Problem(f"services.{name}.schedules.{schedule}",
+                                            f"the CronJob name {name}-{schedule} is over {CRONJOB_NAME_MAX} characters "
+                                            "(its Jobs add 11); use a shorter schedule name"))
         if problems:
             raise Problems(problems)
         return self
@@ -250,13 +158,28 @@ class StackConfig(Strict):
         if target is None:
             return [Problem(path, f"unknown service {source!r}; declared services: {', '.join(sorted(self.services))}")]
         if target.image.build is None:
-            return [Problem(path, f"{source} builds no image (its image is {'from ' + str(target.image.from_) if target.image.from_ else 'a ref'}); "
-                                  f"name the service with image.build{', or use the same ref' if target.image.ref else ''}")]
+            return [Problem(path, f"{source} builds no image; name a service with image.build (or repeat its ref)")]
         return []
+
+    def _container_problems(self, name: str, service: ServiceSpec) -> list[Problem]:
+        """Sidecars and init containers share every pod of the service: its own, its migration's and
+        its schedules', whose main containers are named after the service, `migrate` and the schedule."""
+        taken = {name, "migrate", *service.schedules}
+        problems = []
+        for field in ("sidecars", "init_containers"):
+            for index, container in enumerate(getattr(service, field)):
+                path = f"services.{name}.{field}.{index}"
+                if container.name in taken:
+                    problems.append(Problem(f"{path}.name", f"{container.name!r} is taken by a container of the "
+                                                            f"service's pods; use another name"))
+                if container.image is not None:
+                    problems.extend(self._image_source_problems(f"{path}.image.from", name, container.image.from_))
+        return problems
 
     def built_image_of(self, service: str) -> str:
         """The service whose build runs in `service`'s container: itself, or its image's `from`."""
         return self.services[service].image.from_ or service
 
     def secret_keys(self) -> set[str]:
-        return {key for service in self.services.values() for key in service.secret_env.values()}
+        return {key for service in self.services.values()
+                for key in (*service.secret_env.values(), *service.secret_files.values())}

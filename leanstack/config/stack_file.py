@@ -118,7 +118,7 @@ def _validate(values: Mapping[str, Any], secret_keys: set[str], source: str) -> 
             data[key] = value
         elif key not in referenced:
             problems.append(Problem(key, f"unknown key {key!r}; allowed keys: {', '.join(sorted(fields))}, "
-                                  f"or secrets named by a service's secret_env"))
+                                  f"or secrets named by a service's secret_env or secret_files"))
     for key, (path) in sorted(referenced.items()):
         full = f"{PROJECT}:{key}"
         if key not in ours:
@@ -146,15 +146,16 @@ def _decode(value: Any) -> Any:
 
 
 def _referenced_secrets(services: Any) -> dict[str, str]:
-    """Secret config keys named by secret_env, each with the key path that names it."""
+    """Secret config keys named by secret_env and secret_files, each with the key path that names it."""
     found = {}
     if isinstance(services, dict):
         for name, service in services.items():
-            secret_env = service.get("secret_env") if isinstance(service, dict) else None
-            if isinstance(secret_env, dict):
-                for env_name, key in secret_env.items():
-                    if isinstance(key, str):
-                        found.setdefault(key, f"services.{name}.secret_env.{env_name}")
+            for field in ("secret_env", "secret_files"):
+                named = service.get(field) if isinstance(service, dict) else None
+                if isinstance(named, dict):
+                    for entry, key in named.items():
+                        if isinstance(key, str):
+                            found.setdefault(key, f"services.{name}.{field}.{entry}")
     return found
 
 

@@ -7,6 +7,8 @@ It reads the objects, not leanstack's config, so it works for any manifest set:
   StatefulSet volumeClaimTemplates are storage per replica.
 - PersistentVolumeClaim: requested storage in its storage class.
 - Service of type LoadBalancer: one load balancer.
+- CronJob: its pod for the hours its runs take per month (costing.schedules; a node pool's gaps are
+  where they would run, so they are priced per unit, not packed).
 - Images (when their sizes are known): registry storage and pull transfer.
 Quantities are per month and per counted unit (a pod, a claim); prices come later (costing.price).
 """
@@ -20,7 +22,8 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 from leanstack.costing.billing import (GIB, BilledPod, PodShape, bill_autopilot, bill_fargate, bill_requests,
                                        effective_requests, pod_shape)
 from leanstack.costing.money import HOURS_PER_MONTH
-from leanstack.kube.manifest import claim_size, dig, items, mapping, resource_id, service_of
+from leanstack.costing.schedules import monthly_hours
+from leanstack.kube.manifest import POD_SPEC_PATHS, claim_size, dig, items, mapping, resource_id, service_of
 from leanstack.kube.quantities import parse_quantity
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet")
@@ -67,6 +70,8 @@ def usage_of(objects: Iterable[Mapping[str, Any]], billing: str = "requests",
             usages.extend(_workload(manifest, model, replicas))
         elif kind == "PersistentVolumeClaim":
             usages.append(_claim(manifest, resource_id(manifest), (1, 1), claim_size(manifest)))
+        elif kind == "CronJob":
+            usages.append(_scheduled(manifest, model))
         elif kind == "Service" and dig(manifest, "spec", "type") == "LoadBalancer":
             usages.append(Usage(resource_id(manifest), service_of(manifest), "network",
                                 {"load_balancer_hour": HOURS_PER_MONTH}, (1, 1), "load balancer"))
@@ -101,16 +106,28 @@ def _workload(manifest: Mapping[str, Any], model: BillingModel, ranges: Mapping)
     resource, service = resource_id(manifest), service_of(manifest)
     shape = pod_shape(mapping(dig(manifest, "spec", "template", "spec")), resource)
     pod = model(shape)
-    quantities = {
-        "cpu_core_hour": pod.cpu * HOURS_PER_MONTH,
-        "memory_gib_hour": pod.memory / GIB * HOURS_PER_MONTH,
-        "ephemeral_gib_hour": pod.ephemeral_storage / GIB * HOURS_PER_MONTH,
-    }
     detail = f"{pods_text(count)} pods x ({pod.size})"
-    result = [Usage(resource, service, "compute", quantities, count, detail, pod, effective_requests(shape))]
+    result = [Usage(resource, service, "compute", _pod_hours(pod, HOURS_PER_MONTH), count, detail, pod, effective_requests(shape))]
     for template in items(dig(manifest, "spec", "volumeClaimTemplates")):
         result.append(_claim(template, resource, count, f"{pods_text(count)} x {claim_size(template)}", service))
     return result
+
+
+def _pod_hours(pod: BilledPod, hours: Decimal) -> dict[str, Decimal]:
+    return {
+        "cpu_core_hour": pod.cpu * hours,
+        "memory_gib_hour": pod.memory / GIB * hours,
+        "ephemeral_gib_hour": pod.ephemeral_storage / GIB * hours,
+    }
+
+
+def _scheduled(manifest: Mapping[str, Any], model: BillingModel) -> Usage:
+    hours, runs, seconds = monthly_hours(manifest)
+    resource = resource_id(manifest)
+    shape = pod_shape(mapping(dig(manifest, *POD_SPEC_PATHS["CronJob"])), resource)
+    pod = model(shape)
+    return Usage(resource, service_of(manifest), "compute", _pod_hours(pod, hours), (1, 1),
+                 f"{runs:.2f} runs x {seconds}s x ({pod.size})")
 
 
 def _claim(claim: Mapping[str, Any], resource: str, count: tuple[int, int], size_text: str,

@@ -17,6 +17,13 @@ POD_SECURITY_MODES = ("enforce", "audit", "warn")
 # Read by the Pulumi Kubernetes provider: skip awaiting an object's readiness, or await it this long.
 SKIP_AWAIT = "pulumi.com/skipAwait"
 AWAIT_TIMEOUT = "pulumi.com/timeoutSeconds"
+# Read by the provider: a Job left failed by the last `up` is replaced (run again) by the next one.
+REPLACE_UNREADY = "pulumi.com/replaceUnready"
+# On a CronJob: how long one run takes, which the cost estimate multiplies by runs per month.
+EXPECTED_RUN_SECONDS = "leanstack.dev/expected-run-seconds"
+# On every pod of a service, its Jobs' included; network policies select by it. Services, PDBs and
+# HPAs select by NAME, which only the serving pods carry, so a Job pod never receives traffic.
+SERVICE = "leanstack.dev/service"
 DNS_APP = "k8s-app"
 DNS_APP_VALUE = "kube-dns"
 

@@ -12,27 +12,41 @@ from __future__ import annotations
 
 from typing import Optional
 
-from leanstack.kube import labels
-from leanstack.render.objects import ServiceContext, selector_labels
-from leanstack.render.workload import port_name
+from leanstack.kube import labels, names
+from leanstack.render.objects import ServiceContext, member_labels, selector_labels
+from leanstack.render.pod import port_name
 
 ANYWHERE_V4 = "0.0.0.0/0"
 
 
 def service(context: ServiceContext) -> Optional[dict]:
     """The Service of a workload with a port; None for one without."""
-    name, spec = context.name, context.spec
+    spec = context.spec
     if spec.port is None:
         return None
-    manifest = context.header("Service")
+    return _service(context, context.name, {"type": "LoadBalancer" if spec.load_balancer else "ClusterIP"})
+
+
+def headless_service(context: ServiceContext) -> Optional[dict]:
+    """The governing Service of a StatefulSet: DNS names per pod (<svc>-0.<svc>-headless), published
+    while starting too, so the members of a cluster can find each other. None for a Deployment."""
+    if context.spec.workload != "statefulset":
+        return None
+    return _service(context, names.headless_service(context.name),
+                    {"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": True})
+
+
+def _service(context: ServiceContext, name: str, kind: dict) -> dict:
+    spec = context.spec
+    manifest = context.header("Service", name)
     # How the service may be reached: the public-exposure-only policy admits a LoadBalancer or
     # NodePort Service only when this says public.
     manifest["metadata"]["annotations"] = {labels.EXPOSURE: spec.exposure}
     return {
         **manifest,
         "spec": {
-            "type": "LoadBalancer" if spec.load_balancer else "ClusterIP",
-            "selector": selector_labels(name),
+            **kind,
+            "selector": selector_labels(context.name),
             "ports": [{"name": port_name(spec), "port": spec.port, "targetPort": port_name(spec), "protocol": "TCP"}],
         },
     }
@@ -65,7 +79,7 @@ def ingress(context: ServiceContext) -> Optional[dict]:
 
 def network_policy(context: ServiceContext) -> dict:
     name, spec = context.name, context.spec
-    peers: list[dict] = [{"podSelector": {"matchLabels": selector_labels(caller)}} for caller in spec.allow_from]
+    peers: list[dict] = [{"podSelector": {"matchLabels": member_labels(caller)}} for caller in spec.allow_from]
     if spec.exposure == "public":
         peers.append({"namespaceSelector": {"matchLabels": {labels.NAMESPACE_NAME: context.ingress.namespace}}})
         if spec.load_balancer:
@@ -73,7 +87,7 @@ def network_policy(context: ServiceContext) -> dict:
     ingress_rules = [{"from": peers, "ports": [{"protocol": "TCP", "port": spec.port}]}] if peers else []
     egress_rules = [
         {
-            "to": [{"podSelector": {"matchLabels": selector_labels(dependency)}}],
+            "to": [{"podSelector": {"matchLabels": member_labels(dependency)}}],
             "ports": [{"protocol": "TCP", "port": context.peer_ports[dependency]}],
         }
         for dependency in spec.depends_on
@@ -83,7 +97,7 @@ def network_policy(context: ServiceContext) -> dict:
     return {
         **context.header("NetworkPolicy"),
         "spec": {
-            "podSelector": {"matchLabels": selector_labels(name)},
+            "podSelector": {"matchLabels": member_labels(name)},
             "policyTypes": ["Ingress", "Egress"],
             "ingress": ingress_rules,
             "egress": egress_rules,

@@ -7,12 +7,14 @@ A `Scope` is the namespace objects go in plus the labels they all carry; `Servic
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from leanstack.config.schema import LimitRangeDefaults, WorkloadSpec
 from leanstack.kube import labels
 from leanstack.kube.manifest import API_VERSIONS
 
+# The kind each `workload` setting runs as.
+WORKLOAD_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet"}
 DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
 DEFAULT_INGRESS_CLASS = "nginx"
 
@@ -43,8 +45,13 @@ class Scope:
 
 
 def selector_labels(service_name: str) -> dict[str, str]:
-    """Stable pod selector of a service; Deployment selectors are immutable, so keep this minimal."""
+    """Stable selector of a service's serving pods; Deployment selectors are immutable, so keep this minimal."""
     return {labels.NAME: service_name}
+
+
+def member_labels(service_name: str) -> dict[str, str]:
+    """Selector of every pod of a service, its Jobs' too: what network policies admit and confine."""
+    return {labels.SERVICE: service_name}
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,9 @@ class ServiceContext:
     """Everything the renderers need to know about one service.
 
     `peer_ports` holds the port of each service named in `spec.depends_on` (its egress targets);
-    `await_timeout_seconds` bounds how long `up` waits for its workload to become ready.
+    `await_timeout_seconds` bounds how long `up` waits for its workload to become ready;
+    `config_data` holds the content of each of `spec.config_files`; `extra_images` the image of each
+    sidecar or init container that names one (the others run the service's image).
     """
 
     name: str
@@ -71,14 +80,24 @@ class ServiceContext:
     peer_ports: Mapping[str, int] = field(default_factory=dict)
     ingress: IngressSettings = field(default_factory=IngressSettings)
     await_timeout_seconds: Optional[int] = None
+    config_data: Mapping[str, str] = field(default_factory=dict)
+    extra_images: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.spec.depends_on) - set(self.peer_ports))
         if missing:
             raise ValueError(f"service {self.name}: peer_ports has no port for {', '.join(missing)} (named in depends_on)")
+        unread = sorted(set(self.spec.config_files) - set(self.config_data))
+        if unread:
+            raise ValueError(f"service {self.name}: config_data has no content for {', '.join(unread)} (named in config_files)")
 
     def pod_labels(self) -> dict[str, str]:
-        return {**self.scope.object_labels(), **selector_labels(self.name), labels.COMPONENT: self.spec.role}
+        return {**self.scope.object_labels(), **selector_labels(self.name), **member_labels(self.name),
+                labels.COMPONENT: self.spec.role}
+
+    def task_labels(self, component: str) -> dict[str, str]:
+        """Labels of a Job's pods: the service's network policy applies, its Service and PDB don't."""
+        return {**self.scope.object_labels(), **member_labels(self.name), labels.COMPONENT: component}
 
     def header(self, kind: str, name: Optional[str] = None) -> dict:
         return self.scope.header(kind, name or self.name, self)

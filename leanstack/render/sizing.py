@@ -1,7 +1,10 @@
 """How big a namespace's workloads may get: the numbers its ResourceQuota and LimitRange are sized from.
 
 A service's maximum footprint is its per-pod amount times the most pods it can have at once:
-max replicas plus the one extra pod a RollingUpdate surges (Recreate rollouts surge none).
+max replicas plus the one extra pod a RollingUpdate surges (Recreate rollouts surge none), plus one
+pod for its migration Job (which runs while the old version still serves) and for each schedule
+(concurrent_runs). A pod's amount is its effective request or limit: sidecars and init containers
+count (effective).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from leanstack.config.schema import WorkloadSpec
+from leanstack.config.schema import Migration, Resources, Schedule, WorkloadSpec
 from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
 
 ROLLING_SURGE = 1
@@ -18,12 +21,34 @@ RESOURCE_KEYS = {"cpu": "cpu", "memory": "memory", "ephemeral_storage": "ephemer
 
 
 def rolls_without_surge(service: WorkloadSpec) -> bool:
-    """A ReadWriteOnce volume can't be attached to a surged pod on another node: recreate instead."""
-    return service.storage is not None
+    """A ReadWriteOnce volume can't be attached to a surged pod on another node: recreate instead.
+    A StatefulSet never surges: it replaces its pods one by one."""
+    return service.storage is not None or service.workload == "statefulset"
+
+
+def claims(service: WorkloadSpec) -> int:
+    """Volumes of the service's storage: one, or one per replica of a StatefulSet (kept when scaled down)."""
+    if service.storage is None:
+        return 0
+    return service.max_replicas if service.workload == "statefulset" else 1
 
 
 def peak_pods(service: WorkloadSpec) -> int:
     return service.max_replicas + (0 if rolls_without_surge(service) else ROLLING_SURGE)
+
+
+def pod_groups(service: WorkloadSpec) -> list[tuple[int, Resources]]:
+    """(at most how many at once, resources of one) for each kind of pod the service runs."""
+    groups = [(peak_pods(service), service.resources)]
+    for task in service.tasks().values():
+        groups.append((concurrent_runs(task), task.resources or service.resources))
+    return groups
+
+
+def concurrent_runs(task: Migration | Schedule) -> int:
+    """A migration runs one pod at a time (retries follow each other); so does a Forbid schedule.
+    Replace starts the next run while the stopped one's pod may still be terminating."""
+    return 2 if isinstance(task, Schedule) and task.concurrency_policy == "Replace" else 1
 
 
 @dataclass(frozen=True)
@@ -44,19 +69,33 @@ def footprint(workloads: Iterable[WorkloadSpec]) -> Footprint:
     requests = {key: Decimal(0) for key in RESOURCE_KEYS}
     limits = {key: Decimal(0) for key in RESOURCE_KEYS}
     for service in workloads:
-        pods = peak_pods(service)
-        for key in RESOURCE_KEYS:
-            requests[key] += parse_quantity(getattr(service.resources.requests, key)) * pods
-            limits[key] += parse_quantity(getattr(service.resources.limits, key)) * pods
-    claims = [s.storage for s in workloads if s.storage is not None]
+        for pods, resources in pod_groups(service):
+            for totals, kind in ((requests, "requests"), (limits, "limits")):
+                for key, amount in effective(service, resources, kind).items():
+                    totals[key] += amount * pods
+    volumes = [(s.storage, claims(s)) for s in workloads if s.storage is not None]
     return Footprint(
         requests=requests,
         limits=limits,
-        pods=sum(peak_pods(s) for s in workloads),
-        storage=sum((parse_quantity(c.size) for c in claims), Decimal(0)),
-        persistent_volume_claims=len(claims),
+        pods=sum(pods for s in workloads for pods, _ in pod_groups(s)),
+        storage=sum((parse_quantity(storage.size) * count for storage, count in volumes), Decimal(0)),
+        persistent_volume_claims=sum(count for _, count in volumes),
         load_balancers=sum(1 for s in workloads if s.load_balancer),
     )
+
+
+def effective(service: WorkloadSpec, main: Resources, kind: str) -> dict[str, Decimal]:
+    """A pod's effective requests (or limits), as the scheduler and the quota count them: the larger
+    of main + sidecars (running together) and the largest init container + the sidecars (all of
+    them start before any init container); costing.billing reads rendered pods by the same rule."""
+    sidecars = [_amounts(extra.resources, kind) for extra in service.sidecars]
+    steps = [_amounts(main, kind), *(_amounts(extra.resources, kind) for extra in service.init_containers)]
+    return {key: max(step[key] for step in steps) + sum((sidecar[key] for sidecar in sidecars), Decimal(0))
+            for key in RESOURCE_KEYS}
+
+
+def _amounts(resources: Resources, kind: str) -> dict[str, Decimal]:
+    return {key: parse_quantity(getattr(getattr(resources, kind), key)) for key in RESOURCE_KEYS}
 
 
 def format_amount(key: str, amount: Decimal) -> str:
@@ -64,8 +103,10 @@ def format_amount(key: str, amount: Decimal) -> str:
 
 
 def largest_limits(workloads: Sequence[WorkloadSpec]) -> dict[str, str]:
-    """Per-container maxima for the LimitRange: the largest limit any of the workloads sets."""
+    """Per-container maxima for the LimitRange: the largest limit any container of the workloads sets."""
+    every = [resources for s in workloads for _, resources in pod_groups(s)]
+    every += [extra.resources for s in workloads for extra in s.extra_containers]
     return {
-        RESOURCE_KEYS[key]: format_amount(key, max(parse_quantity(getattr(s.resources.limits, key)) for s in workloads))
+        RESOURCE_KEYS[key]: format_amount(key, max(parse_quantity(getattr(r.limits, key)) for r in every))
         for key in RESOURCE_KEYS
     }

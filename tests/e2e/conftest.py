@@ -81,6 +81,11 @@ class Project:
 @pytest.fixture
 def project(tmp_path: Path) -> Project:
     """A scratch copy of the project with its own empty state backend."""
+    return make_project(tmp_path)
+
+
+def make_project(tmp_path: Path) -> Project:
+    """A scratch copy of the project in tmp_path/project, with its own empty state backend in tmp_path/state."""
     directory = scratch_project(tmp_path / "project")
     state = tmp_path / "state"
     state.mkdir()
@@ -90,3 +95,10 @@ def project(tmp_path: Path) -> Project:
         "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", "leanstack-local-only"),
     }
     return Project(directory, env)
+
+
+@pytest.fixture(scope="session")
+def cluster():
+    """The local cluster (tests/e2e/live.py): `scripts/cluster.sh up` once per session, left running."""
+    from tests.e2e.live import start_cluster
+    return start_cluster()

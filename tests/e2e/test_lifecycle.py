@@ -9,7 +9,7 @@ from pulumi import automation as auto
 
 from leanstack.costing.delta import op_name
 
-from leanstack.render.workload import PROBE_PROFILES
+from leanstack.render.pod import PROBE_PROFILES
 from tests.unit.test_platform import DEV_RESOURCES
 
 pytestmark = pytest.mark.e2e

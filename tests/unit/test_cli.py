@@ -29,3 +29,24 @@ def test_an_invalid_stack_file_is_explained_without_running_a_preview(tmp_path):
     result = runner.invoke(app, ["cost", "--stack", "dev", "--work-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "Pulumi.dev.yaml: cost: unknown price sheet 'azure'" in result.output
+
+
+def test_render_warns_about_config_that_works_but_is_probably_not_meant(tmp_path):
+    text = (ROOT / "Pulumi.dev.yaml").read_text().replace("readiness_path: /ready, liveness_path: /health, profile: fast}\n      exposure: public\n      host: shop-dev",
+                                                          "readiness_path: /health, liveness_path: /health, profile: fast}\n      exposure: public\n      host: shop-dev")
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    result = runner.invoke(app, ["render", "--stack", "dev", "--work-dir", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "warning: Pulumi.dev.yaml: services.web.probes: readiness and liveness run the same check (http /health)" in \
+        " ".join(result.output.split())
+
+
+def test_render_names_a_config_file_it_cannot_read(tmp_path):
+    text = (ROOT / "Pulumi.dev.yaml").read_text().replace(
+        "      host: shop-dev.example.com\n",
+        "      host: shop-dev.example.com\n      config_files:\n        nginx.conf: {mount_path: /etc/nginx.conf, source: conf/nginx.conf}\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    result = runner.invoke(app, ["render", "--stack", "dev", "--work-dir", str(tmp_path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert ("Pulumi.dev.yaml: services.web.config_files.nginx.conf.source: cannot read conf/nginx.conf: "
+            "No such file or directory") in " ".join(result.output.split())

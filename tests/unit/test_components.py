@@ -63,9 +63,9 @@ def test_a_service_gets_hardened_pods_without_a_stack_file(program):
 def test_the_network_policy_admits_only_declared_callers_and_reaches_only_declared_peers(program):
     (policy,) = [r.inputs for r in program.registered
                  if r.typ == "kubernetes:networking.k8s.io/v1:NetworkPolicy" and r.inputs["metadata"]["name"] == "api"]
-    assert policy["spec"]["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "web"}}}],
+    assert policy["spec"]["ingress"] == [{"from": [{"podSelector": {"matchLabels": {"leanstack.dev/service": "web"}}}],
                                           "ports": [{"protocol": "TCP", "port": 8080}]}]
-    assert policy["spec"]["egress"] == [{"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "db"}}}],
+    assert policy["spec"]["egress"] == [{"to": [{"podSelector": {"matchLabels": {"leanstack.dev/service": "db"}}}],
                                          "ports": [{"protocol": "TCP", "port": 5432}]}]
 
 

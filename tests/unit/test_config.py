@@ -59,7 +59,7 @@ BAD_CONFIG = [
     pytest.param("prod", [("services.api.autoscaling.min_replicas", 5), ("services.api.autoscaling.max_replicas", 3)],
                  "Pulumi.prod.yaml: services.api.autoscaling: min_replicas 5 > max_replicas 3", id="min-above-max"),
     pytest.param("dev", [("services.api.replica", 2)],
-                 "Pulumi.dev.yaml: services.api.replica: unknown key 'replica'; allowed keys: allow_from, autoscaling,",
+                 "Pulumi.dev.yaml: services.api.replica: unknown key 'replica'; allowed keys: allow_from, args, autoscaling,",
                  id="unknown-service-key"),
     pytest.param("dev", [("servces", {})],
                  "Pulumi.dev.yaml: servces: unknown key 'servces'; allowed keys: cost, environment, image_builder, ingress_class,", id="unknown-top-key"),
@@ -159,7 +159,7 @@ def test_secret_env_must_name_a_secret_config_key():
     values["leanstack:postgresPassword"] = "hunter2"
     with pytest.raises(ConfigError) as error:
         validate_config(values, set(), "Pulumi.dev.yaml")
-    assert ("Pulumi.dev.yaml: services.api.secret_env.DATABASE_PASSWORD: config key 'postgresPassword' is stored in "
+    assert ("Pulumi.dev.yaml: services.api.secret_files.DATABASE_PASSWORD: config key 'postgresPassword' is stored in "
             "plain text; set it with pulumi config set --secret leanstack:postgresPassword") in str(error.value)
     del values["leanstack:postgresPassword"]
     with pytest.raises(ConfigError, match="secret config key 'postgresPassword' is not set; run: pulumi config set --secret"):

@@ -89,7 +89,7 @@ def test_generated_stacks_keep_every_guarantee(config):
         pod = deployment["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True and pod["securityContext"]["runAsUser"] != 0
         assert container["securityContext"]["runAsNonRoot"] is True
-        assert policies[name]["spec"]["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": name}}
+        assert policies[name]["spec"]["podSelector"] == {"matchLabels": {"leanstack.dev/service": name}}
     for hpa in hpas.values():
         assert 1 <= hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
 

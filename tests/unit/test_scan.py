@@ -42,7 +42,7 @@ def test_rendered_objects_read_like_hand_written_manifests(rendered):
     deployment = yaml.safe_load((rendered / "1-manifest" / "apps_v1-deployment-shop-dev-api.yaml").read_text())
     assert list(deployment)[:3] == ["apiVersion", "kind", "metadata"]
     assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}  # ints, not 1.0
-    secret = yaml.safe_load((rendered / "1-manifest" / "v1-secret-shop-dev-api-env.yaml").read_text())
+    secret = yaml.safe_load((rendered / "1-manifest" / "v1-secret-shop-dev-api-files.yaml").read_text())
     assert secret["stringData"] == {"DATABASE_PASSWORD": offline.PLACEHOLDER}
 
 

@@ -61,9 +61,11 @@ def test_probes_follow_the_declared_paths_and_one_timing_profile(prod, dev):
     assert api["livenessProbe"] == {"httpGet": {"path": "/health", "port": 8080, "scheme": "HTTP"},
                                     "periodSeconds": 20, "timeoutSeconds": 2, "failureThreshold": 3}
     (worker,) = pod(dev, "worker")["containers"]
-    assert worker["livenessProbe"]["exec"] == {"command": ["python", "-m", "worker.health"]}
+    assert worker["readinessProbe"]["exec"] == {"command": ["python", "-m", "worker.health"]}
+    assert worker["livenessProbe"]["exec"] == {"command": ["python", "-m", "worker.health", "--max-age", "120"]}
     (postgres,) = pod(dev, "postgres")["containers"]
-    assert postgres["readinessProbe"]["tcpSocket"] == {"port": 5432}
+    assert postgres["readinessProbe"]["exec"] == {"command": ["pg_isready", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]}
+    assert postgres["livenessProbe"]["tcpSocket"] == {"port": 5432}
     assert postgres["startupProbe"]["periodSeconds"] * postgres["startupProbe"]["failureThreshold"] == 300
 
 
@@ -128,10 +130,10 @@ def test_cache_lives_on_a_size_limited_empty_dir(prod):
 
 def test_database_is_reachable_only_from_declared_callers(prod):
     policy = prod.kind(NETPOL)["postgres"]["spec"]
-    assert policy["podSelector"] == {"matchLabels": {"app.kubernetes.io/name": "postgres"}}
+    assert policy["podSelector"] == {"matchLabels": {"leanstack.dev/service": "postgres"}}
     assert policy["policyTypes"] == ["Ingress", "Egress"]
     (rule,) = policy["ingress"]
-    assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": caller}}} for caller in ("api", "worker")]
+    assert rule["from"] == [{"podSelector": {"matchLabels": {"leanstack.dev/service": caller}}} for caller in ("api", "worker")]
     assert rule["ports"] == [{"protocol": "TCP", "port": 5432}]
     assert policy["egress"] == []
     assert prod.kind("core/v1:Service")["postgres"]["spec"]["type"] == "ClusterIP"
@@ -149,16 +151,22 @@ def test_public_services_admit_only_the_ingress_controller(prod):
 def test_egress_goes_only_to_declared_dependencies(prod):
     egress = prod.kind(NETPOL)["worker"]["spec"]["egress"]
     assert egress == [
-        {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "postgres"}}}], "ports": [{"protocol": "TCP", "port": 5432}]},
-        {"to": [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "redis"}}}], "ports": [{"protocol": "TCP", "port": 6379}]},
+        {"to": [{"podSelector": {"matchLabels": {"leanstack.dev/service": "postgres"}}}], "ports": [{"protocol": "TCP", "port": 5432}]},
+        {"to": [{"podSelector": {"matchLabels": {"leanstack.dev/service": "redis"}}}], "ports": [{"protocol": "TCP", "port": 6379}]},
     ]
     assert prod.kind(NETPOL)["worker"]["spec"]["ingress"] == []
 
 
-def test_secret_env_comes_from_a_secret_never_from_plain_config(dev):
-    env = {item["name"]: item for item in pod(dev, "api")["containers"][0]["env"]}
-    assert env["DATABASE_PASSWORD"] == {"name": "DATABASE_PASSWORD",
-                                        "valueFrom": {"secretKeyRef": {"name": "api-env", "key": "DATABASE_PASSWORD"}}}
-    secret = dev.kind("core/v1:Secret")["api-env"]
+def test_secret_files_come_from_a_secret_mounted_read_only_never_from_plain_config(dev):
+    spec = pod(dev, "api")
+    (container,) = spec["containers"]
+    env = {item["name"]: item for item in container["env"]}
+    assert "DATABASE_PASSWORD" not in env and not any("valueFrom" in item for item in env.values())
+    assert env["DATABASE_PASSWORD_FILE"] == {"name": "DATABASE_PASSWORD_FILE", "value": "/run/secrets/leanstack/DATABASE_PASSWORD"}
+    assert {"name": "secret-files", "mountPath": "/run/secrets/leanstack", "readOnly": True} in container["volumeMounts"]
+    # 0400, group-readable through fsGroup once the kubelet applies it: the non-root user reads it, no one else
+    assert {"name": "secret-files", "secret": {"secretName": "api-files", "defaultMode": 0o400}} in spec["volumes"]
+    assert spec["securityContext"]["fsGroup"] == 10001
+    secret = dev.kind("core/v1:Secret")["api-files"]
     # The engine receives the value wrapped as a secret, so state and previews keep it encrypted.
     assert secret["stringData"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"

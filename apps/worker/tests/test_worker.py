@@ -9,7 +9,7 @@ import subprocess
 import sys
 
 from worker.__main__ import Worker, handle
-from worker.config import Config
+from worker.config import Config, database_password
 
 
 class FakeRedis:
@@ -47,6 +47,8 @@ def test_worker_and_health(tmp_path):
     assert subprocess.run([sys.executable, "-m", "worker.health"], env=env).returncode == 0
     env["HEARTBEAT_MAX_AGE"] = "-1"
     assert subprocess.run([sys.executable, "-m", "worker.health"], env=env).returncode == 1
+    # liveness asks with a longer max age than readiness
+    assert subprocess.run([sys.executable, "-m", "worker.health", "--max-age", "120"], env=env).returncode == 0
 
 
 def test_run_stops_on_signal(tmp_path):
@@ -64,3 +66,15 @@ def test_run_stops_on_signal(tmp_path):
     w = Worker(cfg, client=OneShot())
     assert w.run() == 0 and w.processed == 0
     assert not (tmp_path / "hb").exists()  # heartbeat removed on exit
+
+
+def test_the_database_password_comes_from_its_file_and_falls_back_to_the_env(tmp_path, monkeypatch):
+    secret = tmp_path / "DATABASE_PASSWORD"
+    secret.write_text("from-file\n")
+    monkeypatch.setenv("DATABASE_PASSWORD_FILE", str(secret))
+    assert Config.from_env().database_password == "from-file"
+    env = {"DATABASE_PASSWORD": "from-env"}
+    assert database_password(env) == "from-env"
+    assert database_password({**env, "DATABASE_PASSWORD_FILE": str(secret)}) == "from-file"
+    assert database_password({}) is None
+    assert "from-file" not in repr(Config(database_password="from-file"))

@@ -1,9 +1,15 @@
-"""Settings from the environment (12-factor)."""
+"""Settings from the environment (12-factor).
+
+The database password comes from the file DATABASE_PASSWORD_FILE names (a mounted Secret: the
+value never sits in the environment), or from DATABASE_PASSWORD where no file is given.
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Optional
 
 
 @dataclass(frozen=True)
@@ -16,6 +22,7 @@ class Config:
     heartbeat_file: str = "/tmp/worker.heartbeat"
     # Health fails when the heartbeat is older than this.
     heartbeat_max_age_s: float = 30.0
+    database_password: Optional[str] = field(default=None, repr=False)
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -27,4 +34,13 @@ class Config:
             poll_timeout_s=int(env.get("POLL_TIMEOUT", cls.poll_timeout_s)),
             heartbeat_file=env.get("HEARTBEAT_FILE", cls.heartbeat_file),
             heartbeat_max_age_s=float(env.get("HEARTBEAT_MAX_AGE", cls.heartbeat_max_age_s)),
+            database_password=database_password(env),
         )
+
+
+def database_password(env: Mapping[str, str]) -> Optional[str]:
+    """The password in DATABASE_PASSWORD_FILE, else DATABASE_PASSWORD, else None."""
+    path = env.get("DATABASE_PASSWORD_FILE")
+    if path:
+        return Path(path).read_text(encoding="utf-8").rstrip("\n")
+    return env.get("DATABASE_PASSWORD")
