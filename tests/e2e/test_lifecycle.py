@@ -8,6 +8,7 @@ import pytest
 from pulumi import automation as auto
 
 from leanstack.costing.delta import op_name
+from leanstack.kube import labels
 
 from leanstack.render.pod import PROBE_PROFILES
 from tests.unit.test_platform import DEV_RESOURCES
@@ -38,7 +39,8 @@ def test_up_renders_hardened_manifests_then_a_request_change_updates_one_deploym
     assert "@sha256:" in container["image"]
     assert rendered["PersistentVolumeClaim/postgres-data"]["spec"]["resources"]["requests"]["storage"] == "1Gi"
     policy = rendered["NetworkPolicy/postgres"]["spec"]
-    assert [peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for peer in policy["ingress"][0]["from"]] == ["api", "worker"]
+    # Every pod of a service (its migration Job's too) carries leanstack.dev/service; policies select by it.
+    assert [peer["podSelector"]["matchLabels"][labels.SERVICE] for peer in policy["ingress"][0]["from"]] == ["api", "worker"]
     assert rendered["NetworkPolicy/default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     assert rendered["Namespace/shop-dev"]["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 

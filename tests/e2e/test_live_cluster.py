@@ -406,7 +406,9 @@ def test_5_a_claim_binds_and_the_shrink_the_cost_tool_warns_about_is_refused(pro
     assert "PersistentVolumeClaim (postgres-data)" in text and refused in text, text[-3000:]
     # `up` fails the same way, naming the claim.
     message = up_error(lambda: project.up("dev"))
-    assert "PersistentVolumeClaim (postgres-data)" in message and refused in message, message[-3000:]
+    # (the limit range, shrunk to the new 2Gi cap first, may be what refuses the claim's update)
+    assert "PersistentVolumeClaim (postgres-data)" in message, message[-3000:]
+    assert refused in message or "maximum storage usage per PersistentVolumeClaim is 2Gi" in message, message[-3000:]
     claim_after = cluster.get("pvc", "postgres-data", namespace)
     assert claim_after["metadata"]["uid"] == claim["metadata"]["uid"]  # neither replaced nor deleted
     assert claim_after["spec"]["resources"]["requests"]["storage"] == "10Gi"
@@ -417,7 +419,7 @@ def test_5_a_claim_binds_and_the_shrink_the_cost_tool_warns_about_is_refused(pro
     with pytest.raises(auto.CommandError) as error:
         preview(project, "dev", refresh=True)
     text = str(error.value)
-    assert refused in text and text.count("error: Preview failed") == 1, text[-3000:]
+    assert refused in text and "    2 errored" in text, text[-3000:]  # the claim, and the stack reporting it
 
     project.edit_config("dev", sized("10Gi"))
     _, events = preview(project, "dev", refresh=True)
@@ -521,17 +523,17 @@ def test_6b_a_workload_that_never_schedules_fails_up_after_the_await_timeout(pro
         # the Pending 64-cpu pod still counts, so the fixed pod is refused: a deadlock until the await times out.
         plain_up_converged = False
         assert [m for m in failed_creates(cluster, namespace) if m.startswith("worker-") and "exceeded quota" in m]
-        # Recovery that works today: roll the workload first (the old, larger quota admits it), then the rest.
-        urn = next(r["urn"] for r in project.stack("dev").export_stack().deployment["resources"]
-                   if r["type"] == "kubernetes:apps/v1:Deployment" and r["urn"].endswith("::worker-deployment"))
-        project.stack("dev").up(target=[urn])
+        # Recovery that works today: delete the Pending pod; its ReplicaSet cannot recreate it (it exceeds the
+        # new quota), the fixed ReplicaSet's pod is admitted, and the rollout completes.
+        cluster.kubectl("-n", namespace, "delete", "pod", "-l", "app.kubernetes.io/name=worker",
+                        "--field-selector=status.phase=Pending", "--wait=false")
         project.up("dev")
     wait_for(rolled_out(cluster, namespace, {"worker": 1, "api": 1}), 60, "worker rolled out and available")
     _, events = preview(project, "dev", refresh=True)
     assert changes(events) == {}
     if not plain_up_converged:
         pytest.xfail("product bug (issue #14 report): after shrinking an oversized workload, plain `up` deadlocks on "
-                     "the quota it shrank first; converged with `up --target <deployment>` then `up`")
+                     "the quota it shrank first; converged after deleting the Pending pod, then `up`")
 
 
 def test_6c_destroy_leaves_nothing_in_the_namespace_and_removes_it(project, cluster):
