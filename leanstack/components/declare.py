@@ -10,6 +10,8 @@ from typing import Any, Optional, TypeVar
 
 import pulumi
 
+from leanstack.kube import labels
+
 R = TypeVar("R", bound=pulumi.CustomResource)
 
 
@@ -21,10 +23,18 @@ def as_args(manifest: dict) -> dict:
     return {re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower(): value for key, value in manifest.items()}
 
 
+def owned(manifest: dict) -> dict:
+    """The manifest as the program applies it: it owns every field it declares, so server-side apply
+    takes back a field someone changed with kubectl (drift) instead of failing on the conflict."""
+    metadata = manifest["metadata"]
+    annotations = {**(metadata.get("annotations") or {}), labels.PATCH_FORCE: "true"}
+    return {**manifest, "metadata": {**metadata, "annotations": annotations}}
+
+
 def declare(parent: pulumi.Resource, declared: list[dict], resource: type[R], name: str,
             manifest: Optional[dict], **options: Any) -> Optional[R]:
     """Register `manifest` as a child of `parent`; a renderer's None (nothing to declare) registers nothing."""
     if manifest is None:
         return None
     declared.append(manifest)
-    return resource(name, **as_args(manifest), opts=pulumi.ResourceOptions(parent=parent, **options))
+    return resource(name, **as_args(owned(manifest)), opts=pulumi.ResourceOptions(parent=parent, **options))

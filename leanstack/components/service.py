@@ -111,8 +111,9 @@ class RightSizedService(pulumi.ComponentResource):
                                  jobs.migration_job(context, args.image, job_name), depends_on=prerequisites)
         for schedule, manifest in jobs.cron_jobs(context, args.image).items():
             declare(self, declared, k8s.batch.v1.CronJob, f"{name}-{schedule}", manifest, depends_on=prerequisites)
-        # The workload rolls only after the new image's migration succeeded.
-        rollout_after = [*args.rollout_after, *([self.migration] if self.migration else [])]
+        # The workload starts after what its pods need (or the ReplicaSet backs off on a missing
+        # service account), and rolls only after the new image's migration succeeded.
+        rollout_after = [*prerequisites, *args.rollout_after, *([self.migration] if self.migration else [])]
         stateful = spec.workload == "statefulset"
         if stateful:  # the governing Service exists before the StatefulSet's first pod
             rollout_after.append(declare(self, declared, k8s.core.v1.Service, f"{name}-headless",

@@ -16,6 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from leanstack.kube.quantities import QuantityError, parse_quantity
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
+# An Ingress host as the API server validates it (RFC 1123 subdomain): dot-separated labels, none empty.
+HOSTNAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]*$"
 DIGEST_REF = re.compile(r"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[\w][\w.-]{0,127}))?@sha256:[0-9a-f]{64}$")

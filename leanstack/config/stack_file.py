@@ -19,11 +19,13 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from leanstack.config.errors import ConfigError, Problem, Problems
+from leanstack.config.fields import HOSTNAME
 from leanstack.config.schema import CONFIG_KEY, DNS_LABEL, ENV_NAME, StackConfig
 
 PROJECT = "leanstack"
 PATTERN_MEANINGS = {
     DNS_LABEL: "a lowercase DNS label: a-z, 0-9 and '-', starting with a letter",
+    HOSTNAME: "a host name: lowercase labels of a-z, 0-9 and '-' joined by single dots, e.g. api.example.com",
     ENV_NAME: "an environment variable name: letters, digits and '_', not starting with a digit",
     CONFIG_KEY: "a config key name: letters, digits, '_' and '-', starting with a letter",
 }

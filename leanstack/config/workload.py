@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
-from leanstack.config.fields import (CONFIG_KEY, TMP, WRITABLE_PATH_SIZE, Autoscaling, Cache, EnvName, ImageSpec, Port,
+from leanstack.config.fields import (CONFIG_KEY, HOSTNAME, TMP, WRITABLE_PATH_SIZE, Autoscaling, Cache, EnvName, ImageSpec, Port,
                                      Probes, Resources, SecurityOverrides, ServiceName, Storage, Strict, _cidr)
 from leanstack.config.files import SECRET_FILES_DIR, ConfigFile, FileName
 from leanstack.config.processes import Command, ExtraContainer, Migration, Schedule
@@ -33,7 +33,7 @@ class WorkloadSpec(Strict):
     storage: Optional[Storage] = Field(None, description="Persistent data (PVC); single replica only.")
     cache: Optional[Cache] = Field(None, description="Disposable data (emptyDir).")
     exposure: Literal["internal", "public"] = Field("internal", description="Public services admit the ingress controller.")
-    host: Optional[str] = Field(None, pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", description="Ingress host (public).")
+    host: Optional[str] = Field(None, pattern=HOSTNAME, description="Ingress host (public).")
     load_balancer: bool = Field(False, description="Expose a public service through a LoadBalancer Service.")
     allow_from: list[ServiceName] = Field(default_factory=list, description="Services that may call this one.")
     depends_on: list[ServiceName] = Field(default_factory=list, description="Services this one calls (egress).")

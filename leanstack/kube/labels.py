@@ -17,6 +17,8 @@ POD_SECURITY_MODES = ("enforce", "audit", "warn")
 # Read by the Pulumi Kubernetes provider: skip awaiting an object's readiness, or await it this long.
 SKIP_AWAIT = "pulumi.com/skipAwait"
 AWAIT_TIMEOUT = "pulumi.com/timeoutSeconds"
+# Read by the provider: server-side apply overrides fields another manager (kubectl) changed.
+PATCH_FORCE = "pulumi.com/patchForce"
 # Read by the provider: a Job left failed by the last `up` is replaced (run again) by the next one.
 REPLACE_UNREADY = "pulumi.com/replaceUnready"
 # On a CronJob: how long one run takes, which the cost estimate multiplies by runs per month.

@@ -40,8 +40,10 @@ def _service(context: ServiceContext, name: str, kind: dict) -> dict:
     spec = context.spec
     manifest = context.header("Service", name)
     # How the service may be reached: the public-exposure-only policy admits a LoadBalancer or
-    # NodePort Service only when this says public.
-    manifest["metadata"]["annotations"] = {labels.EXPOSURE: spec.exposure}
+    # NodePort Service only when this says public. Not awaited: the workload's own readiness await
+    # already proves its pods serve, and the provider's wait for endpoints (or a load balancer
+    # address no controller may publish) added ~10 s per Service on a live cluster.
+    manifest["metadata"]["annotations"] = {labels.EXPOSURE: spec.exposure, labels.SKIP_AWAIT: "true"}
     return {
         **manifest,
         "spec": {

@@ -1,5 +1,6 @@
-"""What `pulumi up` waits for on a live cluster: an Ingress only when its controller publishes an
-address, a workload at most as long as the stack says."""
+"""What `pulumi up` waits for and owns on a live cluster: an Ingress only when its controller publishes
+an address, a Service never (its workload's readiness is awaited), a workload at most as long as the
+stack says; and every field it declares, so drift made with kubectl is taken back."""
 
 from leanstack.components.platform import service_args
 from leanstack.render import network, workload
@@ -24,3 +25,20 @@ def test_the_await_timeout_of_workloads_comes_from_the_stack():
     assert "annotations" not in workload.deployment(context(PROD, "api"), IMAGE)["metadata"]
     bounded = PROD.model_copy(update={"kubernetes": PROD.kubernetes.model_copy(update={"await_timeout_seconds": 30})})
     assert workload.deployment(context(bounded, "api"), IMAGE)["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "30"}
+
+
+def test_services_are_not_awaited_their_workloads_are():
+    assert network.service(context(PROD, "api"))["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
+
+
+def test_every_registered_object_takes_back_drifted_fields_but_priced_manifests_stay_as_rendered(prod):
+    kubernetes = [r for r in prod.resources if r.typ.startswith("kubernetes:") and not r.typ.startswith("pulumi:")]
+    assert kubernetes and all(r.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true" for r in kubernetes)
+    assert "annotations" not in workload.deployment(context(PROD, "api"), IMAGE)["metadata"]
+
+
+def test_a_workload_starts_only_after_its_account_secrets_and_network_policy_exist(dev):
+    # On a live cluster a pod created before its ServiceAccount fails, and the ReplicaSet backs off
+    # for minutes (measured: one `up` took 199.5 s instead of 13 s).
+    needs = {urn.rsplit("::", 1)[1] for urn in dev.dependencies["api-deployment"]}
+    assert {"api-sa", "api-files", "api-netpol"} <= needs

@@ -98,7 +98,8 @@ def test_a_migration_job_runs_each_new_image_hardened_before_the_workload_rolls(
     image = container(run, "api")["image"]
     (name, job), = run.kind("batch/v1:Job").items()
     assert name == "api-migrate-" + hashlib.sha256(image.encode()).hexdigest()[:10]
-    assert job["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "660", "pulumi.com/replaceUnready": "true"}
+    assert job["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "660", "pulumi.com/replaceUnready": "true",
+                                              "pulumi.com/patchForce": "true"}
     spec = job["spec"]
     assert (spec["backoffLimit"], spec["activeDeadlineSeconds"], spec["ttlSecondsAfterFinished"]) == (0, 600, 86400)
     pod = spec["template"]["spec"]
@@ -224,7 +225,7 @@ BEAT = {"schedule": "*/15 * * * *", "command": ["python", "manage.py", "clearses
 def test_a_schedule_is_a_hardened_cronjob_running_the_service_image():
     run = run_platform(load({"api.schedules": {"sessions": BEAT}}), "dev")
     cron = run.kind("batch/v1:CronJob")["api-sessions"]
-    assert cron["metadata"]["annotations"] == {"leanstack.dev/expected-run-seconds": "300"}
+    assert cron["metadata"]["annotations"] == {"leanstack.dev/expected-run-seconds": "300", "pulumi.com/patchForce": "true"}
     spec = cron["spec"]
     assert {key: spec[key] for key in ("schedule", "concurrencyPolicy", "startingDeadlineSeconds",
                                        "successfulJobsHistoryLimit", "failedJobsHistoryLimit")} == {
