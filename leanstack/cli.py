@@ -18,7 +18,7 @@ from rich.console import Console
 from leanstack.config.errors import ConfigError
 from leanstack.config.files import read_config_files
 from leanstack.config.lint import warnings as config_warnings
-from leanstack.config.stack_file import load_stack_file, stack_file_name
+from leanstack.config.stack_file import load_stack_file, load_stack_text, read_stack_text, stack_file_name
 from leanstack.costing.budget import Budget, BudgetError
 from leanstack.costing.checks import platform_problems
 from leanstack.costing.delta import cost_delta
@@ -137,6 +137,29 @@ def _duration(text: str, option: str) -> float:
         return parse_duration(text)
     except ValueError as error:
         raise typer.BadParameter(str(error), param_hint=option) from None
+
+
+@app.command(name="derive-stack")
+def derive_stack(
+    source: str = typer.Option(..., "--from", help="Stack whose config to reuse, e.g. dev."),
+    target: str = typer.Option(..., "--to", help="Name of the derived stack, e.g. local."),
+    kubeconfig: str = typer.Option(..., "--kubeconfig", help="Kubeconfig (path) of the cluster to apply to."),
+    context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context; its current one by default."),
+    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+) -> None:
+    """Write Pulumi.<TO>.yaml: stack FROM's config applied to a cluster; validated before it is written."""
+    from leanstack.config.derive import derived_stack_text
+
+    err = Console(stderr=True)
+    source_file, target_file = work_dir / stack_file_name(source), work_dir / stack_file_name(target)
+    try:
+        text = derived_stack_text(read_stack_text(source_file), source_file.name, kubeconfig, context)
+        load_stack_text(text, target_file.name)
+    except ConfigError as error:
+        raise _fail(err, str(error), 2)
+    if not target_file.exists() or target_file.read_text(encoding="utf-8") != text:
+        target_file.write_text(text, encoding="utf-8")
+    err.print(f"derive-stack: {target_file.name} = {source_file.name} applied to {kubeconfig}", markup=False, highlight=False)
 
 
 @app.command()

@@ -38,11 +38,18 @@ def stack_file_name(stack: str) -> str:
 def load_stack_file(path: Path | str) -> StackConfig:
     """Validate the `leanstack:` keys of a stack file; secure values are checked, never decrypted."""
     path = Path(path)
-    source = path.name
+    return load_stack_text(read_stack_text(path), path.name)
+
+
+def read_stack_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(source, [Problem("", f"cannot read the stack file: {exc.strerror}")]) from None
+        raise ConfigError(path.name, [Problem("", f"cannot read the stack file: {exc.strerror}")]) from None
+
+
+def load_stack_text(text: str, source: str) -> StackConfig:
+    """Validate a stack file's text; `source` is the file name errors give."""
     document = parse_yaml(text, source)
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise ConfigError(source, [Problem("", "expected a mapping with a 'config' mapping of project:key entries")])
