@@ -99,6 +99,10 @@ def make_project(tmp_path: Path) -> Project:
 
 @pytest.fixture(scope="session")
 def cluster():
-    """The local cluster (tests/e2e/live.py): `scripts/cluster.sh up` once per session, left running."""
-    from tests.e2e.live import start_cluster
-    return start_cluster()
+    """The local cluster (tests/e2e/live.py): `scripts/cluster.sh up` once per session, left running;
+    the namespaces the tests make are deleted before and after the session."""
+    from tests.e2e.live import delete_test_namespaces, start_cluster
+    live = start_cluster()
+    delete_test_namespaces(live)
+    yield live
+    delete_test_namespaces(live)

@@ -116,9 +116,22 @@ def start_cluster() -> Cluster:
     return cluster
 
 
+TEST_NAMESPACE_PREFIX = "lc-"
+
+
+def delete_test_namespaces(cluster: Cluster) -> list[str]:
+    """Delete every namespace the live tests made (lc-*): the cluster keeps its etcd data across
+    `down`/`up`, so leftovers would pile up pods and volumes run after run."""
+    names = [item["metadata"]["name"] for item in cluster.get("namespaces")
+             if item["metadata"]["name"].startswith(TEST_NAMESPACE_PREFIX)]
+    if names:
+        cluster.kubectl("delete", "namespace", *names, "--wait=false", timeout=120)
+    return names
+
+
 def unique_namespace(label: str) -> str:
     """lc-<label>-<6 hex>, a DNS label of at most 63 characters."""
-    return f"lc-{label[:48].strip('-').replace('_', '-')}-{secrets.token_hex(3)}"
+    return f"{TEST_NAMESPACE_PREFIX}{label[:48].strip('-').replace('_', '-')}-{secrets.token_hex(3)}"
 
 
 def point_at_cluster(config: dict, cluster: Cluster, namespace: str, await_timeout: Optional[int] = None,
