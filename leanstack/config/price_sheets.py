@@ -98,6 +98,18 @@ class PriceSheet(BaseModel):
         return prices.get(storage_class or "default", prices.get("default", Decimal(0)))
 
 
+# What an EKS cluster in us-east-1 pays besides its pods or nodes, the same on Fargate and node pools:
+# EBS gp3/gp2, NLB hourly, ECR storage, transfer out; and the EKS control plane in standard support,
+# $0.10 per cluster per hour (AWS Containers blog, "Amazon EKS extended support for Kubernetes versions
+# pricing", read 2026-12-01).
+AWS_US_EAST_1_EKS = dict(
+    storage_gib_month={"default": Decimal("0.08"), "gp3": Decimal("0.08"), "gp2": Decimal("0.10"), "standard": Decimal("0.08")},
+    load_balancer_hour=Decimal("0.0225"),
+    registry_gib_month=Decimal("0.10"),
+    egress_gib=Decimal("0.09"),
+    cluster_fee_hour=Decimal("0.10"),
+)
+
 SHEETS: dict[str, PriceSheet] = {
     sheet.name: sheet
     for sheet in (
@@ -110,14 +122,7 @@ SHEETS: dict[str, PriceSheet] = {
             cpu_core_hour=Decimal("0.04048"),
             memory_gib_hour=Decimal("0.004445"),
             ephemeral_gib_hour=Decimal("0.000111"),
-            storage_gib_month={"default": Decimal("0.08"), "gp3": Decimal("0.08"), "gp2": Decimal("0.10"),
-                               "standard": Decimal("0.08")},
-            load_balancer_hour=Decimal("0.0225"),
-            registry_gib_month=Decimal("0.10"),
-            egress_gib=Decimal("0.09"),
-            # EKS control plane, standard support: $0.10 per cluster per hour (AWS Containers blog,
-            # "Amazon EKS extended support for Kubernetes versions pricing", read 2026-12-01).
-            cluster_fee_hour=Decimal("0.10"),
+            **AWS_US_EAST_1_EKS,
         ),
         PriceSheet(
             name="eks-m6i-us-east-1",
@@ -137,12 +142,7 @@ SHEETS: dict[str, PriceSheet] = {
             # add-ons' usual defaults, assumed and not re-checked: set your own DaemonSets in a custom sheet.
             node_pool=NodePool(name="general", provider="eks", types=["m6i.large", "m6i.xlarge", "m6i.2xlarge"],
                                daemonset=DaemonSetRequests(cpu="125m", memory="0", pods=2)),
-            storage_gib_month={"default": Decimal("0.08"), "gp3": Decimal("0.08"), "gp2": Decimal("0.10"),
-                               "standard": Decimal("0.08")},
-            load_balancer_hour=Decimal("0.0225"),
-            registry_gib_month=Decimal("0.10"),
-            egress_gib=Decimal("0.09"),
-            cluster_fee_hour=Decimal("0.10"),
+            **AWS_US_EAST_1_EKS,
         ),
         PriceSheet(
             name="gke-autopilot-us-central1",
