@@ -24,7 +24,7 @@ from leanstack.costing.checks import platform_problems
 from leanstack.costing.delta import cost_delta
 from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
 from leanstack.costing.preview import PreviewError, run_preview
-from leanstack.rightsize import STRATEGIES, PrometheusError, analyze, parse_duration
+from leanstack.rightsize import STRATEGIES, PrometheusError, aligned_end, analyze, parse_duration, parse_instant
 from leanstack.rightsize import report as rightsize_report
 from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
 
@@ -168,6 +168,8 @@ def rightsize(
     prometheus: str = typer.Option(..., "--prometheus", help="Base URL of Prometheus (or Thanos, Mimir, VictoriaMetrics)."),
     window: str = typer.Option("14d", "--window", help="How much usage history to read, e.g. 14d or 36h."),
     step: str = typer.Option("5m", "--step", help="Resolution of the usage samples, e.g. 5m."),
+    until: Optional[str] = typer.Option(None, "--until", help="End of the window: RFC 3339 or Unix seconds (default: now). "
+                                        "Two runs with the same --until read the same samples."),
     strategy: Strategy = typer.Option(Strategy("krr"), "--strategy", help="krr (Robusta KRR simple) or vpa (the VPA recommender)."),
     output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
     write: bool = typer.Option(False, "--write", help="Write the recommended values into Pulumi.<stack>.yaml."),
@@ -178,6 +180,10 @@ def rightsize(
     window_seconds, step_seconds = _duration(window, "--window"), _duration(step, "--step")
     if step_seconds >= window_seconds:
         raise typer.BadParameter(f"{step} is not shorter than --window {window}", param_hint="--step")
+    try:
+        end = aligned_end(parse_instant(until), step_seconds)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--until") from None
     path = work_dir / stack_file_name(stack)
     try:
         config = load_stack_file(path)
@@ -186,7 +192,7 @@ def rightsize(
     try:
         with err.status(f"reading {len(config.services)} services' usage over {window} from {prometheus} ..."):
             recommendations = analyze(prometheus, config.namespace, current_specs(config), window_seconds,
-                                      strategy.value, step_seconds)
+                                      strategy.value, step_seconds, end=end)
     except PrometheusError as error:
         raise _fail(err, str(error), 1)
     try:
@@ -198,9 +204,9 @@ def rightsize(
     with err.status("pricing the change ..."):
         delta = rightsize_report.change_delta(stack, config, new_config)
     chosen = output or (ReportFormat.table if sys.stdout.isatty() else ReportFormat.markdown)
-    context = (stack, strategy.value, window, step, recommendations, changes, path.name, written)
+    context = (stack, strategy.value, window, step, end, recommendations, changes, path.name, written)
     if chosen is ReportFormat.json:
-        sys.stdout.write(rightsize_report.to_json(recommendations, changes, delta))
+        sys.stdout.write(rightsize_report.to_json(end, recommendations, changes, delta))
     elif chosen is ReportFormat.table:
         console = Console()
         rightsize_report.print_tables(console, *context)
