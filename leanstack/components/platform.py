@@ -28,7 +28,7 @@ from leanstack.config.stack_file import PROJECT, stack_file_name, validate_confi
 from leanstack.costing.checks import platform_problems
 from leanstack.costing.price import price_objects
 from leanstack.costing.usage import ImageUsage
-from leanstack.render.objects import IngressSettings
+from leanstack.render.objects import IngressSettings, Placement
 
 
 def config_from_engine() -> StackConfig:
@@ -90,6 +90,8 @@ def service_args(config: StackConfig, service: str, image: pulumi.Input[str],
         secret_files=secret_files or {},
         peer_images={extra.image.from_: (images or {})[extra.image.from_]
                      for extra in spec.extra_containers if extra.image and extra.image.from_},
+        placement=Placement(config.kubernetes.node_selector,
+                            tuple(t.model_dump(exclude_none=True) for t in config.kubernetes.tolerations)),
     )
 
 

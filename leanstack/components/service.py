@@ -18,7 +18,7 @@ from leanstack.components.declare import declare
 from leanstack.config.schema import WorkloadSpec
 from leanstack.kube import names
 from leanstack.render import config_files, jobs, network, scaling, workload
-from leanstack.render.objects import IngressSettings, Scope, ServiceContext
+from leanstack.render.objects import IngressSettings, Placement, Scope, ServiceContext
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,8 @@ class RightSizedServiceArgs:
     rollout_after: resources the workload waits for besides its own migration (e.g. the migration of
     the service whose image it runs). config_files: the content of each file in workload.config_files.
     secret_files: the value of each file in workload.secret_files, stored in a Secret.
-    peer_images: the image of each service a sidecar or init container takes its image `from`."""
+    peer_images: the image of each service a sidecar or init container takes its image `from`.
+    placement: the node labels its pods require and the taints they tolerate (none by default)."""
 
     namespace: str
     workload: WorkloadSpec
@@ -50,11 +51,12 @@ class RightSizedServiceArgs:
     config_files: Mapping[str, str] = field(default_factory=dict)
     secret_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     peer_images: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    placement: Placement = field(default_factory=Placement)
 
     def context(self, default_name: str) -> ServiceContext:
         scope = Scope(self.namespace, self.labels, self.environment)
         return ServiceContext(self.name or default_name, scope, self.workload, self.peer_ports, self.ingress,
-                              self.await_timeout_seconds, self.config_files, self.extra_images())
+                              self.await_timeout_seconds, self.config_files, self.extra_images(), self.placement)
 
     def extra_images(self) -> dict[str, pulumi.Input[str]]:
         """The image of each sidecar or init container that names one."""

@@ -65,6 +65,15 @@ class IngressSettings:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """The nodes a service's pods may run on: node labels they require, taints they tolerate (each
+    toleration a Kubernetes toleration object: key, operator, value, effect)."""
+
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: Sequence[Mapping[str, str]] = ()
+
+
+@dataclass(frozen=True)
 class ServiceContext:
     """Everything the renderers need to know about one service.
 
@@ -82,6 +91,7 @@ class ServiceContext:
     await_timeout_seconds: Optional[int] = None
     config_data: Mapping[str, str] = field(default_factory=dict)
     extra_images: Mapping[str, Any] = field(default_factory=dict)
+    placement: Placement = field(default_factory=Placement)
 
     def __post_init__(self) -> None:
         missing = sorted(set(self.spec.depends_on) - set(self.peer_ports))

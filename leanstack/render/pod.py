@@ -66,6 +66,10 @@ def pod_spec(context: ServiceContext, image: Any, task: Optional[Task] = None) -
     }
     if service.extra_containers:
         spec["initContainers"] = init_containers(context, image)
+    if context.placement.node_selector:
+        spec["nodeSelector"] = dict(context.placement.node_selector)
+    if context.placement.tolerations:
+        spec["tolerations"] = [dict(toleration) for toleration in context.placement.tolerations]
     if task is not None:
         spec["restartPolicy"] = "Never"  # a failed run fails the Job (its backoffLimit retries in a new pod)
     elif context.spread_across_zones:
