@@ -145,17 +145,19 @@ def derive_stack(
     target: str = typer.Option(..., "--to", help="Name of the derived stack, e.g. local."),
     kubeconfig: str = typer.Option(..., "--kubeconfig", help="Kubeconfig (path) of the cluster to apply to."),
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context; its current one by default."),
+    images: list[str] = typer.Option([], "--image", help="REPOSITORY=REF (repeatable): every image ref of that repository "
+                                     "runs REF instead, e.g. postgres=127.0.0.1:5000/leanstack/postgres:15@sha256:<64 hex>."),
     work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
 ) -> None:
     """Write Pulumi.<TO>.yaml: stack FROM's config applied to a cluster; validated before it is written."""
-    from leanstack.config.derive import derived_stack_text
+    from leanstack.config.derive import ImageMappingError, derived_stack_text, image_mapping
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
     source_file, target_file = work_dir / stack_file_name(source), work_dir / stack_file_name(target)
     try:
-        text = derived_stack_text(read_stack_text(source_file), source_file.name, kubeconfig, context)
+        text = derived_stack_text(read_stack_text(source_file), source_file.name, kubeconfig, context, image_mapping(images))
         load_stack_text(text, target_file.name)
-    except ConfigError as error:
+    except (ConfigError, ImageMappingError) as error:
         raise _fail(err, str(error), 2)
     if not target_file.exists() or target_file.read_text(encoding="utf-8") != text:
         target_file.write_text(text, encoding="utf-8")
