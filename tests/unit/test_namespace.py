@@ -12,16 +12,16 @@ def test_namespace_enforces_restricted_pod_security(prod):
 
 def test_prod_quota_is_the_hand_computed_maximum_footprint(prod):
     # Peak pods = max replicas + 1 rolling surge: api 6+1, worker 4+1, web 4+1, redis 1+1;
-    # postgres 1 (its volume means Recreate, no surge).
+    # postgres 1 (its volume means Recreate, no surge); api's migration Job 1 (api's size).
     hard = prod.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
     assert hard == {
-        "requests.cpu": "2575m",              # 7x250m + 5x100m + 5x25m + 1x100m + 2x50m
-        "requests.memory": "4400Mi",          # 7x384 + 5x192 + 5x48 + 256 + 2x128
-        "requests.ephemeral-storage": "1280Mi",  # 20 pods x 64Mi
-        "limits.cpu": "6150m",                # 7x500m + 5x250m + 5x100m + 500m + 2x200m
-        "limits.memory": "6240Mi",            # 7x512 + 5x256 + 5x96 + 512 + 2x192
-        "limits.ephemeral-storage": "7Gi",    # 17x256Mi + 256Mi + 2x1280Mi
-        "pods": "20",
+        "requests.cpu": "2825m",              # 8x250m + 5x100m + 5x25m + 1x100m + 2x50m
+        "requests.memory": "4784Mi",          # 8x384 + 5x192 + 5x48 + 256 + 2x128
+        "requests.ephemeral-storage": "1344Mi",  # 21 pods x 64Mi
+        "limits.cpu": "6650m",                # 8x500m + 5x250m + 5x100m + 500m + 2x200m
+        "limits.memory": "6752Mi",            # 8x512 + 5x256 + 5x96 + 512 + 2x192
+        "limits.ephemeral-storage": "7424Mi",  # 18x256Mi + 256Mi + 2x1280Mi
+        "pods": "21",
         "requests.storage": "2Gi",
         "persistentvolumeclaims": "1",
         "services.loadbalancers": "0",
