@@ -132,7 +132,9 @@ postgres_rootfs() { # $1 = rootfs
   done
   install -m 0755 scripts/images/postgres-entrypoint.sh "$root/usr/local/bin/postgres-entrypoint"
   install -d -o "$UID_GID" -g "$UID_GID" -m 0700 "$root/var/lib/postgresql/data"
-  install -d -o "$UID_GID" -g "$UID_GID" -m 2775 "$root/run/postgresql"  # not var/run: a link to the host's /run
+  # Sticky and world-writable like /tmp: an engine's tmpfs mounted here copies the mode, not the owner.
+  # (run/, not var/run/: that is a link to /run, the host's while building.)
+  install -d -o "$UID_GID" -g "$UID_GID" -m 1777 "$root/run/postgresql"
 }
 # shellcheck disable=SC2034 # read by build() through a nameref
 POSTGRES_CHANGES=(
@@ -150,7 +152,7 @@ redis_rootfs() { # $1 = rootfs
   local root="$1"
   chrooted "$root" apt-get install -y -qq redis-server
   renumber_user "$root" redis
-  install -d -o "$UID_GID" -g "$UID_GID" -m 0750 "$root/data"
+  install -d -o "$UID_GID" -g "$UID_GID" -m 1777 "$root/data"  # as /run/postgresql above
 }
 # shellcheck disable=SC2034 # read by build() through a nameref
 REDIS_CHANGES=(
@@ -182,8 +184,11 @@ build() { # $1 = name (postgres|redis), $2 = tag, $3 = description
   rm -rf "$root"; cp -a "$WORK/minbase" "$root"; rm "$root/.ready"
   "${name}_rootfs" "$root"
   strip_rootfs "$root"
-  local args=() change
-  for change in "${changes[@]}"; do args+=(--change "$change"); done
+  local args=() later="" change out
+  for change in "${changes[@]}"; do
+    # docker import (engine 20.10) refuses STOPSIGNAL: it is set by a metadata-only build below.
+    case "$change" in STOPSIGNAL*) later+="$change"$'\n' ;; *) args+=(--change "$change") ;; esac
+  done
   tar --numeric-owner --xattrs --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' -C "$root" -c . \
     | docker import "${args[@]}" --change 'ENV LANG=C.UTF-8' \
         --change "LABEL org.leanstack.base.hash=$hash" \
@@ -191,6 +196,11 @@ build() { # $1 = name (postgres|redis), $2 = tag, $3 = description
         --change "LABEL org.opencontainers.image.description=\"$desc\"" \
         --change "LABEL org.opencontainers.image.created=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
         --change "LABEL org.opencontainers.image.base.name=debian:$SUITE-minbase" - "$ref" >/dev/null
+  # The legacy builder: FROM the local image, no layer added, nothing pulled. Its output (a
+  # deprecation notice) is shown only when it fails.
+  if [ -n "$later" ] && ! out="$(printf 'FROM %s\n%s' "$ref" "$later" | DOCKER_BUILDKIT=0 docker build -q -t "$ref" - 2>&1)"; then
+    die "setting ${later%$'\n'} on $ref failed: $out"
+  fi
   docker push -q "$ref" >/dev/null
   rm -rf "$root"
   log "pushed $ref ($(docker image inspect -f '{{.Size}}' "$ref" | awk '{printf "%.1f MB", $1 / 1e6}'))"
