@@ -172,7 +172,8 @@ build() { # $1 = name (postgres|redis), $2 = tag, $3 = description
   local name="$1" tag="$2" desc="$3" ref="$REGISTRY/leanstack/$1:$2" root="$WORK/$1" hash have
   local -n changes="${name^^}_CHANGES"
   hash="$({ echo "recipe=$RECIPE_VERSION suite=$SUITE uid=$UID_GID"; printf '%s\n' "${changes[@]}"
-            declare -f minbase renumber_user strip_rootfs "${name}_rootfs"; cat scripts/images/*; } | sha256sum | cut -c1-16)"
+            declare -f minbase renumber_user strip_rootfs "${name}_rootfs"
+            find scripts/images -name "$name-*" -exec cat {} +; } | sha256sum | cut -c1-16)"
   have="$(registry_hash "leanstack/$name:$tag")"
   if [ "${FORCE:-0}" != 1 ] && [ "$have" = "$hash" ]; then
     log "$ref is up to date in the registry (hash $hash)"

@@ -12,6 +12,12 @@ if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
       "set it to the file that holds the superuser's password" >&2
     exit 1
   fi
+  # A volume that ignores fsGroup (e.g. a hostPath one) stays root's: say so, not just initdb's EACCES.
+  if [ ! -d "$PGDATA" ] && [ ! -w "${PGDATA%/*}" ]; then
+    echo "postgres-entrypoint: ${PGDATA%/*} is not writable by uid $(id -u) ($(stat -c '%u:%g %a' "${PGDATA%/*}")):" \
+      "the volume must be writable by the pod's fsGroup" >&2
+    exit 1
+  fi
   # scram-sha-256 for every connection, local ones included: no trust anywhere.
   initdb --username="${POSTGRES_USER:-postgres}" --pwfile="$password_file" --auth=scram-sha-256 \
     --encoding=UTF8 --locale=C.UTF-8 >/dev/null
