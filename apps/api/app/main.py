@@ -134,7 +134,7 @@ def get_order(order_id: str) -> dict:
             row = conn.execute("SELECT id, item, quantity, total, created_at FROM orders WHERE id = %s",
                                (order_id,)).fetchone()
     except psycopg.Error as exc:
-        raise HTTPException(503, f"cannot read the order: {exc}".rstrip()) from None
+        raise HTTPException(503, "cannot read the order: " + " ".join(str(exc).split())) from None
     if row is None:
         raise HTTPException(404, f"order {order_id} not found (not placed, or not processed yet)")
     return {"id": row[0], "item": row[1], "quantity": row[2], "total": str(row[3]), "created_at": row[4].isoformat()}

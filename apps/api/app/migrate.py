@@ -16,6 +16,7 @@ from .db import SCHEMA, connect, database_password
 def main() -> int:
     deadline = time.monotonic() + float(os.environ.get("MIGRATE_WAIT", "120"))
     password = database_password()
+    waiting = False
     while True:
         try:
             with connect(password) as conn:
@@ -23,9 +24,13 @@ def main() -> int:
             print("migrate: table orders is in place", file=sys.stderr)
             return 0
         except psycopg.OperationalError as exc:
+            reason = " ".join(str(exc).split())  # libpq's message spans lines
             if time.monotonic() > deadline:
-                print(f"migrate: cannot reach postgres: {exc}".rstrip(), file=sys.stderr)
+                print(f"migrate: cannot reach postgres: {reason}", file=sys.stderr)
                 return 1
+            if not waiting:  # the Job's log says what it waits for
+                print(f"migrate: waiting for postgres: {reason}", file=sys.stderr)
+                waiting = True
             time.sleep(2)
 
 

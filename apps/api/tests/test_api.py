@@ -81,6 +81,15 @@ def test_the_migration_can_run_again(postgres_env, run_migration):
     assert "table orders is in place" in run_migration(postgres_env).stderr
 
 
+def test_a_migration_that_cannot_reach_postgres_fails_in_one_line(postgres_env):
+    env = {**os.environ, **postgres_env, "DATABASE_PORT": "1", "MIGRATE_WAIT": "0"}
+    result = subprocess.run([sys.executable, "-m", "app.migrate"], cwd=Path(main.__file__).parents[1], env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("migrate: cannot reach postgres: connection failed:") and "port 1 failed" in line
+
+
 def test_the_database_password_comes_from_its_file_and_falls_back_to_the_env(tmp_path, monkeypatch):
     secret = tmp_path / "DATABASE_PASSWORD"
     secret.write_text("from-file\n")

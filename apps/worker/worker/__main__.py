@@ -90,7 +90,7 @@ class Worker:
     @staticmethod
     def wait(backend: str, exc: Exception, backoff: float) -> float:
         """Sleep `backoff` seconds after `backend` failed; the next, longer backoff."""
-        log.warning("%s unavailable (%s); retrying in %.1fs", backend, str(exc).strip(), backoff)
+        log.warning("%s unavailable (%s); retrying in %.1fs", backend, " ".join(str(exc).split()), backoff)
         time.sleep(backoff)
         return min(backoff * 2, 10.0)
 
