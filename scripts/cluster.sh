@@ -58,13 +58,20 @@ binname() { case "$1" in go.etcd.io/etcd/server/v3) echo etcd ;; *) basename "$1
 # build_group NAME "LDFLAGS" PKG...: build PKGs of tools/cluster/NAME into $BIN, unless the
 # stamp (hash of the wrapper module + recipe) says they are already there.
 build_group() {
+  # One build per group at a time: a second `up` meanwhile waits, then finds the stamp. The lock's
+  # fd is closed right after: processes `up` starts later must not inherit (and hold) it.
+  mkdir -p "$STAMPS"
+  local lock status=0; exec {lock}>"$STAMPS/build-$1.lock"; flock "$lock"
+  build_group_locked "$@" || status=$?
+  exec {lock}>&-
+  return "$status"
+}
+
+build_group_locked() {
   local name="$1" ldflags="$2"; shift 2
   local src="$REPO/tools/cluster/$name" wd="$WORK/$name"
   local key stamp="$STAMPS/build-$name" b missing=0
   key="$(cat "$src/go.mod" "$src/go.sum" "$src/tools.go" | sha256sum | cut -c1-16)-r$RECIPE_REV-$(go env GOVERSION 2>/dev/null)"
-  # One build per group at a time: a second `up` meanwhile waits, then finds the stamp.
-  mkdir -p "$STAMPS"
-  local lock; exec {lock}>"$STAMPS/build-$name.lock"; flock "$lock"
   for b in "$@"; do [ -x "$BIN/$(binname "$b")" ] || missing=1; done
   if [ "${LEANSTACK_CLUSTER_FORCE:-0}" != 1 ] && [ "$missing" = 0 ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
     return 0
@@ -101,6 +108,7 @@ cmd_build() {
   build_group coredns "-X github.com/coredns/coredns/coremain.GitCommit=v$LEANSTACK_COREDNS_VERSION" github.com/coredns/coredns
   build_group kube-router "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$LEANSTACK_KUBE_ROUTER_VERSION" \
     github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+  build_group local-path-provisioner "" github.com/rancher/local-path-provisioner
   # (capture first: `cmd | grep -q` fails under pipefail when grep exits before cmd is done)
   local v
   v="$("$BIN/kube-apiserver" --version)"; [ "$v" = "Kubernetes v$KV" ] || die "kube-apiserver reports '$v', not v$KV"
@@ -242,14 +250,14 @@ status:
   allocatable: {cpu: "32", memory: 128Gi, ephemeral-storage: 500Gi, pods: "110"}
 YAML
   done
+  # kwok-hostpath: claims of the kwok-only tests (bound at once, nothing mounted); the default class
+  # `standard` is the real node's (scripts/node.sh: local-path-provisioner).
   cat <<'YAML'
 ---
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
-  name: standard
-  annotations:
-    storageclass.kubernetes.io/is-default-class: "true"
+  name: kwok-hostpath
 provisioner: kubernetes.io/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate

@@ -27,6 +27,8 @@ NODE_DIR="$LEANSTACK_CLUSTER_DIR/node"
 PIDS="$NODE_DIR/pids"
 LOGS="$NODE_DIR/logs"
 RUN_DIR=/run/leanstack-node                     # containerd state (sockets, mounts): tmpfs, gone at reboot
+# kubelet's root (pod volumes, its sockets): a short path, as a unix socket's path is at most 107 bytes.
+KUBELET_ROOT=/var/lib/leanstack-node/kubelet
 # cAdvisor (inside kubelet) finds containerd's container stats only at this socket, and Docker's
 # dockerd runs its own containerd elsewhere (/var/run/docker/containerd), so it is free.
 CRI_SOCKET=/run/containerd/containerd.sock
@@ -39,6 +41,11 @@ REGISTRY="${REGISTRY:-127.0.0.1:5000}"
 PAUSE_IMAGE="$REGISTRY/leanstack/pause:3.10"
 COREDNS_IMAGE="$REGISTRY/leanstack/coredns:$LEANSTACK_COREDNS_VERSION"
 AGNHOST_IMAGE="$REGISTRY/leanstack/agnhost:v$LEANSTACK_CLUSTER_K8S_VERSION"
+LOCAL_PATH_IMAGE="$REGISTRY/leanstack/local-path-provisioner:v$LEANSTACK_LOCAL_PATH_VERSION"
+# Its helper pods create and remove volume directories with a shell: the Debian build base has one.
+HELPER_IMAGE="$REGISTRY/leanstack/python:3.11-build"
+VOLUMES_DIR=/var/lib/leanstack-node/volumes
+REPO="$(cd "$SCRIPT_DIR/.." && pwd)"
 PACKAGES=(containerd runc containernetworking-plugins iptables ipset conntrack socat openssl)
 
 log() { echo "[node] $*"; }
@@ -63,6 +70,13 @@ start() {
   log "starting $name (log: $LOGS/$name.log)"
   setsid "$@" >>"$LOGS/$name.log" 2>&1 </dev/null &
   echo $! >"$PIDS/$name.pid"
+}
+
+# write_config FILE: stdin into FILE only when it differs (kube-proxy exits when its file changes).
+write_config() {
+  local tmp; tmp="$(mktemp "$1.XXXX")"
+  cat >"$tmp"
+  if cmp -s "$tmp" "$1"; then rm -f "$tmp"; else mv -f "$tmp" "$1"; fi
 }
 
 stop() {   # stop NAME: TERM, then KILL after 10 s, by the recorded pid only
@@ -142,7 +156,7 @@ cert() {
     rm -f "$dir/$name.csr"
   fi
   server="$(kc config view --minify -o jsonpath='{.clusters[0].cluster.server}')"
-  cat >"$NODE_DIR/$name.kubeconfig" <<YAML
+  write_config "$NODE_DIR/$name.kubeconfig" <<YAML
 apiVersion: v1
 kind: Config
 clusters: [{name: local, cluster: {server: "$server", certificate-authority: "$PKI/ca.crt"}}]
@@ -156,7 +170,7 @@ YAML
 # --- containerd ----------------------------------------------------------------------------------
 containerd_up() {
   mkdir -p "$NODE_DIR/containerd" "$NODE_DIR/cni/net.d" "$NODE_DIR/cni/ipam" "$RUN_DIR" "$(dirname "$CRI_SOCKET")"
-  cat >"$NODE_DIR/cni/net.d/10-leanstack.conflist" <<JSON
+  write_config "$NODE_DIR/cni/net.d/10-leanstack.conflist" <<JSON
 {
   "cniVersion": "1.0.0",
   "name": "leanstack",
@@ -168,7 +182,7 @@ containerd_up() {
   ]
 }
 JSON
-  cat >"$NODE_DIR/containerd/config.toml" <<TOML
+  write_config "$NODE_DIR/containerd/config.toml" <<TOML
 # Written by scripts/node.sh. A second containerd, for the kubelet only (CRI); Docker's is untouched.
 version = 2
 root = "$NODE_DIR/containerd/root"
@@ -210,9 +224,7 @@ containerd_stop_pods() {
 
 # --- images the node needs and cannot pull: built here, pushed to the local registry -------------
 registry_digest() {   # the digest the registry holds for IMAGE (registry/repo:tag); empty when none
-  curl -fsS -I -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-    "http://$REGISTRY/v2/$(echo "${1%:*}" | cut -d/ -f2-)/manifests/${1##*:}" 2>/dev/null |
-    tr -d '\r' | awk 'tolower($1) == "docker-content-digest:" {print $2}'
+  (cd "$REPO" && python3 -m tools.registry digest "$1" 2>/dev/null) || true
 }
 
 # import_image IMAGE DIR USER ENTRYPOINT: a one-layer image of DIR (no base, no shell), pushed.
@@ -237,6 +249,7 @@ images_up() {
   binary_image "$COREDNS_IMAGE" coredns 65532:65532
   # agnhost (Kubernetes' own e2e test tool): the tests' connectivity probes (`agnhost connect`).
   binary_image "$AGNHOST_IMAGE" agnhost 65532:65532
+  binary_image "$LOCAL_PATH_IMAGE" local-path-provisioner 65532:65532
 }
 
 binary_image() {   # binary_image IMAGE BINARY USER: an image holding only $BIN/BINARY, unless pushed already
@@ -252,7 +265,7 @@ api_port() { kc config view --minify -o jsonpath='{.clusters[0].cluster.server}'
 
 kubelet_up() {
   mkdir -p "$NODE_DIR/kubelet"
-  cat >"$NODE_DIR/kubelet/config.yaml" <<YAML
+  write_config "$NODE_DIR/kubelet/config.yaml" <<YAML
 # Written by scripts/node.sh.
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
@@ -282,12 +295,12 @@ serverTLSBootstrap: false
 evictionHard: {memory.available: 100Mi, nodefs.available: 5%, imagefs.available: 5%}
 YAML
   start kubelet "$BIN/kubelet" --config "$NODE_DIR/kubelet/config.yaml" --kubeconfig "$NODE_DIR/kubelet.kubeconfig" \
-    --hostname-override "$NAME" --node-ip "$NODE_IP" --root-dir "$NODE_DIR/kubelet/root" \
+    --hostname-override "$NAME" --node-ip "$NODE_IP" --root-dir "$KUBELET_ROOT" \
     --cert-dir "$NODE_DIR/kubelet/pki" --node-labels "leanstack.dev/node=real"
 }
 
 kube_proxy_up() {
-  cat >"$NODE_DIR/kube-proxy.yaml" <<YAML
+  write_config "$NODE_DIR/kube-proxy.yaml" <<YAML
 # Written by scripts/node.sh.
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
@@ -345,6 +358,109 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "leansta
 subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "leanstack:kube-router"}]
 ---
 apiVersion: v1
+kind: Namespace
+metadata: {name: local-path-storage}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: local-path-provisioner, namespace: local-path-storage}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: local-path-provisioner, namespace: local-path-storage}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch, create, patch, update, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: local-path-provisioner, namespace: local-path-storage}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: local-path-provisioner}
+subjects: [{kind: ServiceAccount, name: local-path-provisioner, namespace: local-path-storage}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "leanstack:local-path-provisioner"}
+rules:
+- apiGroups: [""]
+  resources: [nodes, persistentvolumeclaims, configmaps, pods, pods/log]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [persistentvolumes]
+  verbs: [get, list, watch, create, patch, update, delete]
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+- apiGroups: [storage.k8s.io]
+  resources: [storageclasses]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "leanstack:local-path-provisioner"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "leanstack:local-path-provisioner"}
+subjects: [{kind: ServiceAccount, name: local-path-provisioner, namespace: local-path-storage}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: local-path-config, namespace: local-path-storage}
+data:
+  config.json: '{"nodePathMap": [{"node": "DEFAULT_PATH_FOR_NON_LISTED_NODES", "paths": ["$VOLUMES_DIR"]}]}'
+  # 0777: a pod's non-root UID writes its volume (hostPath volumes get no fsGroup ownership).
+  setup: |-
+    set -eu
+    mkdir -m 0777 -p "\$VOL_DIR"
+  teardown: |-
+    set -eu
+    rm -rf "\$VOL_DIR"
+  helperPod.yaml: |-
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: helper-pod}
+    spec:
+      priorityClassName: system-node-critical
+      containers:
+      - name: helper-pod
+        image: $HELPER_IMAGE@$(registry_digest "$HELPER_IMAGE")
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: local-path-provisioner, namespace: local-path-storage}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: local-path-provisioner}}
+  template:
+    metadata: {labels: {app: local-path-provisioner}}
+    spec:
+      serviceAccountName: local-path-provisioner
+      nodeSelector: {kubernetes.io/hostname: $NAME}
+      securityContext: {runAsNonRoot: true, runAsUser: 65532, seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: local-path-provisioner
+        image: $LOCAL_PATH_IMAGE@$(registry_digest "$LOCAL_PATH_IMAGE")
+        args: [start, --config, /etc/config/config.json, --service-account-name, local-path-provisioner]
+        env:
+        - name: POD_NAMESPACE
+          valueFrom: {fieldRef: {fieldPath: metadata.namespace}}
+        - {name: CONFIG_MOUNT_PATH, value: /etc/config/}
+        resources:
+          requests: {cpu: 10m, memory: 32Mi}
+          limits: {memory: 128Mi}
+        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+        volumeMounts: [{name: config, mountPath: /etc/config/, readOnly: true}]
+      volumes: [{name: config, configMap: {name: local-path-config}}]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata:
+  name: standard
+  annotations: {storageclass.kubernetes.io/is-default-class: "true"}
+provisioner: rancher.io/local-path
+reclaimPolicy: Delete
+volumeBindingMode: WaitForFirstConsumer
+---
+apiVersion: v1
 kind: ServiceAccount
 metadata: {name: coredns, namespace: kube-system}
 ---
@@ -384,7 +500,6 @@ data:
         }
         prometheus :9153
         cache 30
-        loop
         reload
         loadbalance
     }
@@ -441,8 +556,8 @@ spec:
 YAML
 }
 
-coredns_ready() {
-  [ "$(kc -n kube-system get deployment coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]
+ready_replicas() {   # ready_replicas NAMESPACE DEPLOYMENT: true when its one replica is ready
+  [ "$(kc -n "$1" get deployment "$2" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]
 }
 
 cmd_up() {
@@ -457,13 +572,15 @@ cmd_up() {
   cert kube-router "leanstack:kube-router"
   containerd_up
   images_up
+  # RBAC first: kube-router exits when it cannot list what it enforces within a minute.
+  cluster_objects | kc apply -f - >/dev/null
   kubelet_up
   kube_proxy_up
   kube_router_up
   relay_up
   wait_for 120 "node $NAME Ready" node_ready
-  cluster_objects | kc apply -f - >/dev/null
-  wait_for 180 "CoreDNS Ready in kube-system" coredns_ready
+  wait_for 180 "CoreDNS Ready in kube-system" ready_replicas kube-system coredns
+  wait_for 180 "local-path-provisioner Ready" ready_replicas local-path-storage local-path-provisioner
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   log "node $NAME ready in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s: $NODE_IP on $BRIDGE, pods $POD_CIDR, services $SERVICE_CIDR, DNS $LEANSTACK_DNS_IP"
 }
@@ -480,8 +597,8 @@ cmd_down() {
   if [ "$purge" = 1 ]; then
     network_purge
     # Mounts left under the state and root dirs by killed containers.
-    grep -E " ($RUN_DIR|$NODE_DIR)/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
-    rm -rf "$RUN_DIR" "$NODE_DIR"
+    grep -E " ($RUN_DIR|$NODE_DIR|$KUBELET_ROOT)/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    rm -rf "$RUN_DIR" "$NODE_DIR" "${KUBELET_ROOT%/*}"   # the kubelet's root and the volumes beside it
     log "purged: state, bridge $BRIDGE, iptables chains, pod network namespaces"
   fi
 }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from bench.scratch import ON_KWOK_NODES
+from bench.scratch import on_kwok_nodes
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
@@ -140,10 +140,8 @@ def point_at_cluster(config: dict, cluster: Cluster, namespace: str, await_timeo
                      digest: str = PINNED) -> None:
     """Edit a stack's config mapping (Project.edit_config): deploy to `cluster` in `namespace`, on the
     kwok nodes, with prebuilt pinned images instead of builds (kwok never pulls)."""
-    kubernetes: dict[str, Any] = {"kubeconfig": str(cluster.kubeconfig), **ON_KWOK_NODES}
-    if await_timeout is not None:
-        kubernetes["await_timeout_seconds"] = await_timeout
-    config["kubernetes"] = kubernetes
+    config["kubernetes"] = {"await_timeout_seconds": await_timeout} if await_timeout is not None else {}
+    on_kwok_nodes(config, str(cluster.kubeconfig))
     config["namespace"] = namespace
     pin_images(config, digest)
 

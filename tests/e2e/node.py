@@ -10,12 +10,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Optional
 
 from tests.e2e.live import Cluster
+from tools import registry
 
 NODE_NAME = os.environ.get("LEANSTACK_NODE_NAME", "leanstack-node-1")
 NODE_IP = os.environ.get("LEANSTACK_NODE_IP", "10.244.0.1")
@@ -28,11 +28,9 @@ LOCAL_SERVICE_IMAGES = {"postgres": "leanstack/postgres:15", "redis": "leanstack
 
 def registry_ref(repository_tag: str) -> str:
     """repository:tag in the local registry, pinned by the digest the registry holds."""
-    repository, tag = repository_tag.rsplit(":", 1)
-    request = urllib.request.Request(f"http://{REGISTRY}/v2/{repository}/manifests/{tag}", method="HEAD", headers={
-        "Accept": "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json"})
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return f"{REGISTRY}/{repository}@{response.headers['Docker-Content-Digest']}"
+    found = registry.digest(f"{REGISTRY}/{repository_tag}")
+    assert found, f"{REGISTRY}/{repository_tag} is not in the local registry (scripts/node.sh, scripts/service-images.sh)"
+    return f"{REGISTRY}/{repository_tag.rsplit(':', 1)[0]}@{found}"
 
 
 def point_at_real_node(config: dict, cluster: Cluster, namespace: str, await_timeout: Optional[int] = None) -> None:
