@@ -185,7 +185,8 @@ build() { # $1 = name (postgres|redis), $2 = tag, $3 = description
   rm -rf "$root"; cp -a "$WORK/minbase" "$root"; rm "$root/.ready"
   "${name}_rootfs" "$root"
   strip_rootfs "$root"
-  local args=() later="" change out
+  local args=() later="" change out old_id
+  old_id="$(docker image inspect -f '{{.Id}}' "$ref" 2>/dev/null || true)"
   for change in "${changes[@]}"; do
     # docker import (engine 20.10) refuses STOPSIGNAL: it is set by a metadata-only build below.
     case "$change" in STOPSIGNAL*) later+="$change"$'\n' ;; *) args+=(--change "$change") ;; esac
@@ -203,6 +204,8 @@ build() { # $1 = name (postgres|redis), $2 = tag, $3 = description
     die "setting ${later%$'\n'} on $ref failed: $out"
   fi
   docker push -q "$ref" >/dev/null
+  # The image the tag pointed at before goes (with its imported parent), unless something uses it.
+  [ -z "$old_id" ] || [ "$old_id" = "$(docker image inspect -f '{{.Id}}' "$ref")" ] || docker rmi "$old_id" >/dev/null 2>&1 || true
   rm -rf "$root"
   log "pushed $ref ($(docker image inspect -f '{{.Size}}' "$ref" | awk '{printf "%.1f MB", $1 / 1e6}'))"
 }
