@@ -201,15 +201,6 @@ class Probes(Strict):
             raise ValueError("command is required for type exec and only allowed there")
         return self
 
-    def check(self, kind: ProbeKind) -> tuple[str, ...]:
-        """What one probe runs: ("exec", *argv), ("tcp",) or ("http", path)."""
-        command = {"readiness": self.readiness_command, "liveness": self.liveness_command}.get(kind) or self.command
-        if command is not None:
-            return ("exec", *command)
-        if self.type == "tcp":
-            return ("tcp",)
-        return ("http", getattr(self, f"{kind}_path"))
-
 
 class Storage(Strict):
     """A PersistentVolumeClaim (ReadWriteOnce) mounted at mount_path."""

@@ -27,10 +27,14 @@ def cron_job(service: str, schedule: str) -> str:
     return f"{service}-{schedule}"
 
 
+# The migration's container and the middle of its Job's name; no sidecar or schedule may take it.
+MIGRATION = "migrate"
+
+
 def migration_job(service: str, image: str) -> str:
     """A Job's pod template is immutable and a Job runs once: a new image digest gets a new Job, the
     same image keeps the Job that already ran. <= 40 + 19 characters, within a label value's 63."""
-    return f"{service}-migrate-{hashlib.sha256(image.encode()).hexdigest()[:10]}"
+    return f"{service}-{MIGRATION}-{hashlib.sha256(image.encode()).hexdigest()[:10]}"
 
 
 QUOTA = "quota"

@@ -2,16 +2,15 @@
 an address, a Service never (its workload's readiness is awaited), a workload at most as long as the
 stack says; and every field it declares, so drift made with kubectl is taken back."""
 
-from leanstack.components.platform import service_args
 from leanstack.render import network, workload
-from tests.unit.conftest import stack_config
+from tests.unit.conftest import service_context, stack_config
 
 PROD = stack_config("prod")
 IMAGE = "127.0.0.1:5000/leanstack/web@sha256:" + "c" * 64
 
 
 def context(config, name):
-    return service_args(config, name, IMAGE).context(name)
+    return service_context(config, name, IMAGE)
 
 
 def test_an_ingress_is_not_awaited_unless_the_controller_publishes_status():

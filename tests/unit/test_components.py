@@ -10,15 +10,17 @@ from pulumi.runtime.mocks import MockMonitor
 from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
 from leanstack.components.offline import RecordingMocks
 from leanstack.components.service import RightSizedService, RightSizedServiceArgs
-from leanstack.config.schema import Autoscaling, Limits, Requests, Resources, WorkloadSpec
+from leanstack.config.resolve import Amounts, Autoscaling, Peer, Probe, Probes, Resources, Workload
 
 IMAGE = "registry.example.com/shop/api@sha256:" + "b" * 64
-API = WorkloadSpec(
+API = Workload(
     port=8080,
-    resources=Resources(requests=Requests(cpu="250m", memory="256Mi"), limits=Limits(cpu="1", memory="512Mi")),
+    resources=Resources(requests=Amounts(cpu="250m", memory="256Mi", ephemeral_storage="64Mi"),
+                        limits=Amounts(cpu="1", memory="512Mi", ephemeral_storage="256Mi")),
+    probes=Probes.http(8080),
     autoscaling=Autoscaling(min_replicas=2, max_replicas=4),
     allow_from=["web"],
-    depends_on=["db"],
+    peers=[Peer("db", 5432)],
 )
 
 
@@ -32,8 +34,7 @@ def program() -> RecordingMocks:
         provider = k8s.Provider("cluster", render_yaml_to_directory="unused")
         namespace = HardenedNamespace("shop", HardenedNamespaceArgs(name="shop", workloads=[API]),
                                       opts=pulumi.ResourceOptions(providers=[provider]))
-        api = RightSizedService("api", RightSizedServiceArgs(namespace="shop", workload=API, image=IMAGE,
-                                                             peer_ports={"db": 5432}),
+        api = RightSizedService("api", RightSizedServiceArgs(namespace="shop", workload=API, image=IMAGE),
                                 opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]))
         assert api.service is not None and api.autoscaler is not None
         return pulumi.Output.all(namespace.name, api.deployment_name, api.image)
@@ -77,6 +78,15 @@ def test_the_namespace_quota_is_sized_from_the_workloads_it_holds(program):
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_a_peer_without_a_port_is_refused_with_its_name():
-    with pytest.raises(ValueError, match="peer_ports has no port for db"):
-        RightSizedServiceArgs(namespace="shop", workload=API, image=IMAGE).context("api")
+def test_the_default_probes_ask_different_questions_over_http(program):
+    (container,) = registered(program, "apps/v1:Deployment")["spec"]["template"]["spec"]["containers"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8080, "scheme": "HTTP"}
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_a_probe_is_exactly_one_kind_of_check():
+    assert str(Probe.command(["pg_isready", "-q"])) == "exec pg_isready -q"
+    with pytest.raises(ValueError, match="exactly one of http, tcp or exec"):
+        Probe()
+    with pytest.raises(ValueError, match="exactly one of http, tcp or exec"):
+        Probe(tcp=Probe.tcp_socket(5432).tcp, exec=Probe.command(["true"]).exec)

@@ -15,23 +15,23 @@ from typing import Any
 import jsonschema
 import pytest
 
-from leanstack.components.platform import namespace_args, service_args
+from leanstack.components.platform import namespace_args
 from leanstack.kube import labels
 from leanstack.policies.pack import POLICIES, SCHEMAS
 from leanstack.policies.rules import RULES
 from leanstack.render import namespace as namespaces, network, scaling, workload
 from leanstack.policies.settings import Settings
 from leanstack.policies.stack_rules import namespace_default_deny
-from tests.unit.conftest import ROOT, STACKS, stack_config
+from tests.unit.conftest import ROOT, STACKS, resolved, service_context, stack_config
 
 PROD_CONFIG = stack_config("prod")
 IMAGE = "127.0.0.1:5000/leanstack/api@sha256:" + "a" * 64
-PROD_NAMESPACE = namespace_args(PROD_CONFIG).context()
+PROD_NAMESPACE = namespace_args(resolved(PROD_CONFIG, IMAGE)).context()
 
 
 def service(name: str, config=PROD_CONFIG):
     """The renderers' context of one prod service, as the Platform maps it."""
-    return service_args(config, name, IMAGE).context(name)
+    return service_context(config, name, IMAGE)
 
 DEPLOYMENT, HPA, PVC = "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:core/v1:PersistentVolumeClaim"
 NAMESPACE, SERVICE, NETPOL = "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:NetworkPolicy"
