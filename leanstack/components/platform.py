@@ -22,9 +22,10 @@ from leanstack.components.image import OptimizedImage, OptimizedImageArgs, local
 from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
 from leanstack.components.service import RightSizedService, RightSizedServiceArgs
 from leanstack.config.errors import ConfigError
-from leanstack.config.files import read_config_files
+from leanstack.config.files import read_build_secrets, read_config_files
 from leanstack.config.lint import warnings as config_warnings
 from leanstack.config.resolve import Service, Stack, resolve
+from leanstack.config.resolve import builds as resolve_builds
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import PROJECT, stack_file_name, validate_config
 from leanstack.costing.checks import platform_problems
@@ -96,7 +97,9 @@ class Platform(pulumi.ComponentResource):
         config = args.config
         cluster = config.kubernetes
         try:  # read before anything is registered: a missing file stops the program like bad config
-            contents = read_config_files(config.services, args.project_dir, stack_file_name(args.stack))
+            source = stack_file_name(args.stack)
+            contents = read_config_files(config.services, args.project_dir, source)
+            builds = resolve_builds(config, read_build_secrets(config.services, args.project_dir, source))
         except ConfigError as error:
             raise pulumi.RunError(str(error)) from None
         kubernetes = k8s.Provider(
@@ -108,7 +111,6 @@ class Platform(pulumi.ComponentResource):
         )
         in_cluster = pulumi.ResourceOptions(parent=self, providers=[kubernetes])
         self.images = {}
-        builds = {service: spec.image.build for service, spec in config.services.items() if spec.image.build}
         if builds:
             engine = docker_build.Provider(f"{name}-docker-build", opts=pulumi.ResourceOptions(parent=self))
             for service, build in builds.items():
@@ -120,9 +122,9 @@ class Platform(pulumi.ComponentResource):
                         repository=f"{config.registry.server}/{config.registry.prefix}/{service}",
                         tag=args.stack,
                         builder=config.image_builder,
-                        measure_size=args.measure_image_size,
                     ),
                     opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
+                    measure_size=args.measure_image_size,
                 )
         stack = resolve(config, {service: image.ref for service, image in self.images.items()}, contents,
                         pulumi.Config().require_secret)

@@ -416,6 +416,32 @@ class Ingress:
 
 
 @dataclass(frozen=True)
+class ImageBuild:
+    """A BuildKit build of a Dockerfile (OptimizedImage), with what it may read bound."""
+
+    context: str
+    """Build context directory. Required."""
+    dockerfile: str = _default(schema.ImageBuild, "dockerfile")
+    """Dockerfile, relative to the context. Default Dockerfile."""
+    target: Optional[str] = _default(schema.ImageBuild, "target")
+    """Multi-stage target. Default runtime (the lean stage)."""
+    args: Mapping[str, str] = field(default_factory=dict)
+    """Build args. Default none."""
+    platform: str = _default(schema.ImageBuild, "platform")
+    """Target platform. Default linux/amd64."""
+    size_budget: Optional[str] = None
+    """Largest allowed image size, e.g. 150Mi; a larger image fails `up`. Default None: no budget."""
+    budget_setting: str = "size_budget"
+    """How the over-budget error names the budget's setting. Default size_budget."""
+    cache_from_registry: bool = _default(schema.ImageBuild, "cache_from_registry")
+    """Reuse the last pushed image's layers as build cache. Default True."""
+    build_on_preview: bool = _default(schema.ImageBuild, "build_on_preview")
+    """Build during previews too. Default False."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """BuildKit secret id -> its content (RUN --mount=type=secret), never stored in a layer. Default none."""
+
+
+@dataclass(frozen=True)
 class Service:
     """One service of a stack, bound."""
 
@@ -514,6 +540,21 @@ def workload(spec: schema.WorkloadSpec, peer_ports: Mapping[str, int], images: M
                         for name, schedule in spec.schedules.items()),
         disruption_min_available=spec.disruption_min_available,
     )
+
+
+def builds(config: schema.StackConfig, secrets: Mapping[str, Mapping[str, str]]) -> dict[str, ImageBuild]:
+    """The image build of each service with image.build; `secrets` holds the content of its build
+    secret files (config.files.read_build_secrets)."""
+    found = {}
+    for name, spec in config.services.items():
+        build = spec.image.build
+        if build is not None:
+            found[name] = ImageBuild(
+                context=build.context, dockerfile=build.dockerfile, target=build.target, args=dict(build.args),
+                platform=build.platform, size_budget=build.size_budget,
+                budget_setting=f"services.{name}.image.build.size_budget", cache_from_registry=build.cache_from_registry,
+                build_on_preview=build.build_on_preview, secrets=dict(secrets.get(name, {})))
+    return found
 
 
 def resolve(config: schema.StackConfig, built: Mapping[str, Any], files: Mapping[str, Mapping[str, str]],

@@ -19,6 +19,7 @@ BINARY_SUFFIXES = {
     "Pi": Decimal(2) ** 50,
     "Ei": Decimal(2) ** 60,
 }
+MIB, GIB = BINARY_SUFFIXES["Mi"], BINARY_SUFFIXES["Gi"]
 DECIMAL_SUFFIXES = {
     "n": Decimal("1e-9"),
     "u": Decimal("1e-6"),

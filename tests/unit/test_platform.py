@@ -3,9 +3,10 @@
 from collections import Counter
 from decimal import Decimal
 
+import pulumi
 import pytest
 
-from leanstack.components.image import ImageBuildError, ImageOverBudget
+from leanstack.components.image import ImageOverBudget
 from leanstack.costing.money import cents
 from tests.unit.conftest import RecordingMocks, fake_digest, run_platform, stack_config
 
@@ -127,13 +128,16 @@ def test_cost_output_prices_what_the_stack_registers(prod):
     assert Decimal(0) < low < high
 
 
-def test_an_unreadable_build_secret_names_the_key_path(tmp_path):
+def test_an_unreadable_build_secret_names_the_key_path_before_anything_is_registered(tmp_path):
     config = stack_config("dev")
     api = config.services["api"]
     build = api.image.build.model_copy(update={"secret_files": {"pip_cert": str(tmp_path / "missing.pem")}})
     services = {**config.services, "api": api.model_copy(update={"image": api.image.model_copy(update={"build": build})})}
-    with pytest.raises(ImageBuildError, match=r"services.api.image.build.secret_files.pip_cert: cannot read .*missing.pem: No such file"):
-        run_platform(config.model_copy(update={"services": services}), "dev")
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError, match=r"Pulumi.dev.yaml: services.api.image.build.secret_files.pip_cert: "
+                                              r"cannot read .*missing.pem: No such file"):
+        run_platform(config.model_copy(update={"services": services}), "dev", mocks=mocks)
+    assert [r.typ for r in mocks.registered] == ["leanstack:platform:Platform"]
 
 
 def test_built_images_are_priced_once_measured(prod):
