@@ -6,8 +6,6 @@ over budget fails `pulumi up` before any workload that uses it is touched, becau
 workloads take their image from the checked reference.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable, Optional

@@ -2,10 +2,8 @@
 footprint with a ResourceQuota, sets container defaults with a LimitRange, and denies all traffic
 that no policy admits (DNS excepted)."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -41,7 +39,7 @@ class HardenedNamespace(pulumi.ComponentResource):
 
     namespace: k8s.core.v1.Namespace
     name: pulumi.Output[str]
-    manifests: list[dict]
+    manifests: list[dict[str, Any]]
 
     def __init__(self, name: str, args: HardenedNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:namespace:HardenedNamespace", name, None, opts)

@@ -6,10 +6,8 @@ schedule, Deployment or StatefulSet (with its headless Service),
 Service and Ingress when it has a port / is public, HPA when autoscaled, PDB when it always runs 2+ pods.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -41,9 +39,9 @@ class RightSizedServiceArgs:
     """The Kubernetes name. Default None: the component's name."""
     await_timeout_seconds: Optional[int] = None
     """How long `up` waits for the workload to become ready. Default None: the provider's 600."""
-    rollout_after: Sequence[pulumi.Resource] = ()
-    """What the workload waits for besides its own migration (e.g. the migration of the service
-    whose image it runs). Default none."""
+    rollout_after: Sequence[k8s.batch.v1.Job] = ()
+    """Migration Jobs the workload waits for besides its own (e.g. that of the service whose image
+    it runs). Default none."""
 
     def context(self, default_name: str) -> ServiceContext:
         scope = Scope(self.namespace, self.labels, self.environment)
@@ -59,7 +57,7 @@ class RightSizedService(pulumi.ComponentResource):
     deployment_name: pulumi.Output[str]
     image: pulumi.Output[str]
     address: Optional[str]
-    manifests: list[dict]
+    manifests: list[dict[str, Any]]
 
     def __init__(self, name: str, args: RightSizedServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:service:RightSizedService", name, None, opts)

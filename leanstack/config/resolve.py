@@ -13,8 +13,6 @@ image digest, a secret read with `pulumi.Config().require_secret`) are typed `An
 render stay free of Pulumi.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
@@ -446,7 +444,9 @@ class Service:
     """One service of a stack, bound."""
 
     name: str
+    """Its name in the stack file (and of its objects)."""
     workload: Workload
+    """Its bound workload."""
     image: Any
     """What its main container runs: a pinned ref, or the Output of a build."""
     image_owner: Optional[str] = None
@@ -458,12 +458,19 @@ class Stack:
     """A stack's namespace and services, bound."""
 
     namespace: str
+    """The namespace holding every object."""
     labels: Mapping[str, str]
+    """Added to every object."""
     environment: str
+    """dev, staging or prod."""
     limit_range: ContainerDefaults
+    """The namespace's container defaults."""
     ingress: Ingress
+    """The ingress controller public services admit."""
     await_timeout_seconds: Optional[int]
+    """How long `up` awaits a workload (None: the provider's default)."""
     services: Sequence[Service]
+    """Every service, in stack-file order."""
 
 
 def amounts(section: schema.ResourceAmounts) -> Amounts:

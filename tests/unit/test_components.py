@@ -5,8 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.runtime.mocks import MockMonitor
 
+from leanstack.components.image import OptimizedImageArgs
 from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
 from leanstack.components.offline import RecordingMocks
 from leanstack.components.service import RightSizedService, RightSizedServiceArgs
@@ -90,3 +92,14 @@ def test_a_probe_is_exactly_one_kind_of_check():
         Probe()
     with pytest.raises(ValueError, match="exactly one of http, tcp or exec"):
         Probe(tcp=Probe.tcp_socket(5432).tcp, exec=Probe.command(["true"]).exec)
+
+
+@pytest.mark.parametrize("args", [HardenedNamespaceArgs, RightSizedServiceArgs, OptimizedImageArgs])
+def test_component_args_are_plain_types_a_component_provider_can_publish(args):
+    # Pulumi's component provider host infers the package schema from these annotations; it refuses
+    # unions other than Optional, callables and untyped containers.
+    analyzer = Analyzer("leanstack")
+    properties, _ = analyzer.analyze_type(args, is_component_output=False)
+    nested = [prop for definition in analyzer.type_definitions.values() for prop in definition.properties.values()]
+    undocumented = [name for name, prop in properties.items() if not prop.description]
+    assert undocumented == [] and all(prop.description for prop in nested)
