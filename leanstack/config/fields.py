@@ -13,11 +13,11 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from leanstack.kube import names
 from leanstack.kube.quantities import QuantityError, parse_quantity
 
-DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-# An Ingress host as the API server validates it (RFC 1123 subdomain): dot-separated labels, none empty.
-HOSTNAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_LABEL = names.DNS_1035_LABEL
+HOSTNAME = names.DNS_1123_SUBDOMAIN
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]*$"
 DIGEST_REF = re.compile(r"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[\w][\w.-]{0,127}))?@sha256:[0-9a-f]{64}$")

@@ -25,7 +25,7 @@ from kubernetes_validate import utils as kubernetes_validate
 from leanstack.kube.manifest import resource_type
 from leanstack.policies.rules import RULES
 from leanstack.policies.settings import Settings
-from leanstack.policies.stack_rules import namespace_default_deny
+from leanstack.policies.stack_rules import DEFAULT_DENY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -143,11 +143,10 @@ def check_policies(directory: Path, stack: Optional[str]) -> list[Result]:
         results += [violation(rule.name, rule.description, message) for message in messages]
         if not messages:
             results.append(Result("policy", rule.name, rule.description, f"{len(objects)} objects", True))
-    problems = namespace_default_deny(objects)
-    name = "Every namespace of the stack has a NetworkPolicy denying all ingress and egress by default."
-    results += [violation("namespace-default-deny", name, message) for _, message in problems]
+    problems = DEFAULT_DENY.check(objects)
+    results += [violation(DEFAULT_DENY.name, DEFAULT_DENY.description, message) for _, message in problems]
     if not problems:
-        results.append(Result("policy", "namespace-default-deny", name, f"{len(objects)} objects", True))
+        results.append(Result("policy", DEFAULT_DENY.name, DEFAULT_DENY.description, f"{len(objects)} objects", True))
     return results
 
 
