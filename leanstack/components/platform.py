@@ -72,7 +72,8 @@ def namespace_args(stack: Stack) -> HardenedNamespaceArgs:
 def service_args(stack: Stack, service: Service, rollout_after: Sequence[k8s.batch.v1.Job] = ()) -> RightSizedServiceArgs:
     return RightSizedServiceArgs(namespace=stack.namespace, workload=service.workload, image=service.image,
                                  labels=stack.labels, environment=stack.environment, ingress=stack.ingress,
-                                 await_timeout_seconds=stack.await_timeout_seconds, rollout_after=rollout_after)
+                                 await_timeout_seconds=stack.await_timeout_seconds, placement=stack.placement,
+                                 rollout_after=rollout_after)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from leanstack.components.declare import declare
-from leanstack.config.resolve import Ingress, Workload
+from leanstack.config.resolve import Ingress, Placement, Workload
 from leanstack.kube import names
 from leanstack.render import config_files, jobs, network, scaling, workload
 from leanstack.render.objects import Scope, ServiceContext
@@ -42,10 +42,13 @@ class RightSizedServiceArgs:
     rollout_after: Sequence[k8s.batch.v1.Job] = ()
     """Migration Jobs the workload waits for besides its own (e.g. that of the service whose image
     it runs). Default none."""
+    placement: Placement = field(default_factory=Placement)
+    """The node labels its pods require and the taints they tolerate. Default none."""
 
     def context(self, default_name: str) -> ServiceContext:
         scope = Scope(self.namespace, self.labels, self.environment)
-        return ServiceContext(self.name or default_name, scope, self.workload, self.ingress, self.await_timeout_seconds)
+        return ServiceContext(self.name or default_name, scope, self.workload, self.ingress, self.await_timeout_seconds,
+                              self.placement)
 
 
 class RightSizedService(pulumi.ComponentResource):

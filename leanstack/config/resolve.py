@@ -414,6 +414,30 @@ class Ingress:
 
 
 @dataclass(frozen=True)
+class Toleration:
+    """A node taint the pods tolerate (Kubernetes' toleration fields)."""
+
+    key: str
+    """The taint's key, e.g. kwok.x-k8s.io/node. Required."""
+    operator: str = _default(schema.Toleration, "operator")
+    """Equal (matches value) or Exists (any value). Default Equal."""
+    value: Optional[str] = None
+    """The taint's value, with Equal. Default None."""
+    effect: Optional[str] = None
+    """The effect tolerated. Default None: every effect."""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The nodes a service's pods may run on."""
+
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    """Node labels they require. Default none."""
+    tolerations: Sequence[Toleration] = ()
+    """Taints they tolerate. Default none, so no pod lands on a tainted node."""
+
+
+@dataclass(frozen=True)
 class ImageBuild:
     """A BuildKit build of a Dockerfile (OptimizedImage), with what it may read bound."""
 
@@ -469,6 +493,8 @@ class Stack:
     """The ingress controller public services admit."""
     await_timeout_seconds: Optional[int]
     """How long `up` awaits a workload (None: the provider's default)."""
+    placement: Placement
+    """The nodes every pod of the stack may run on."""
     services: Sequence[Service]
     """Every service, in stack-file order."""
 
@@ -580,6 +606,8 @@ def resolve(config: schema.StackConfig, built: Mapping[str, Any], files: Mapping
         limit_range=ContainerDefaults(amounts(config.limit_range.default_request), amounts(config.limit_range.default_limit)),
         ingress=Ingress(config.ingress_namespace, config.ingress_class, config.ingress_publishes_status),
         await_timeout_seconds=config.kubernetes.await_timeout_seconds,
+        placement=Placement(dict(config.kubernetes.node_selector),
+                            tuple(Toleration(t.key, t.operator, t.value, t.effect) for t in config.kubernetes.tolerations)),
         services=tuple(Service(name, workload(spec, ports, images, files.get(name, {}), secret), images[name],
                                spec.image.from_) for name, spec in services.items()),
     )

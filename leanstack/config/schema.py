@@ -33,6 +33,22 @@ class Registry(Strict):
     prefix: str = Field("leanstack", pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$", description="Repository path before the service name.")
 
 
+class Toleration(Strict):
+    """A node taint the stack's pods tolerate (Kubernetes' own toleration fields)."""
+
+    key: str = Field(..., min_length=1, max_length=317, description="The taint's key, e.g. kwok.x-k8s.io/node.")
+    operator: Literal["Equal", "Exists"] = Field("Equal", description="Equal matches `value`; Exists any value.")
+    value: Optional[str] = Field(None, max_length=63, description="The taint's value (with operator Equal).")
+    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = Field(
+        None, description="The taint effect tolerated; every effect when absent.")
+
+    @model_validator(mode="after")
+    def _value_only_when_equal(self) -> "Toleration":
+        if self.operator == "Exists" and self.value is not None:
+            raise ValueError("operator Exists takes no value")
+        return self
+
+
 class Kubernetes(Strict):
     """Deploy to a cluster (kubeconfig/context) or, with neither, render manifests to a directory."""
 
@@ -42,6 +58,11 @@ class Kubernetes(Strict):
     await_timeout_seconds: Optional[int] = Field(
         None, ge=10, le=3600, description="How long `up` waits for a workload to become ready before it fails "
                                           "naming it (the provider's default: 600).")
+    node_selector: dict[str, str] = Field(
+        default_factory=dict, description="Node labels every pod of the stack requires (its nodeSelector), e.g. a node pool.")
+    tolerations: list[Toleration] = Field(
+        default_factory=list, description="Node taints every pod of the stack tolerates; none by default, so no pod "
+                                          "lands on a tainted node (the local cluster's kwok nodes are tainted).")
 
     @model_validator(mode="after")
     def _cluster_or_render(self) -> "Kubernetes":

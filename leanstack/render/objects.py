@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Mapping, Optional, Sequence
 
-from leanstack.config.resolve import ContainerDefaults, Ingress, Workload
+from leanstack.config.resolve import ContainerDefaults, Ingress, Placement, Workload
 from leanstack.kube import labels
 from leanstack.kube.manifest import API_VERSIONS
 
@@ -53,13 +53,15 @@ def member_labels(service_name: str) -> dict[str, str]:
 @dataclass(frozen=True)
 class ServiceContext:
     """Everything the renderers need to know about one service: its bound workload, where it runs,
-    the ingress controller it admits when public, and how long `up` awaits its workload."""
+    the ingress controller it admits when public, how long `up` awaits its workload and the nodes
+    its pods may run on."""
 
     name: str
     scope: Scope
     spec: Workload
     ingress: Ingress = field(default_factory=Ingress)
     await_timeout_seconds: Optional[int] = None
+    placement: Placement = field(default_factory=Placement)
 
     def pod_labels(self) -> dict[str, str]:
         return {**self.scope.object_labels(), **selector_labels(self.name), **member_labels(self.name),

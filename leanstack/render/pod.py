@@ -7,6 +7,7 @@ writable, all capabilities dropped. Only the workload's `security` settings loos
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any, Optional, Union
 
 from leanstack.config.resolve import WRITABLE_PATH_SIZE, Migration, Probe, Resources, Schedule, Workload
@@ -59,6 +60,11 @@ def pod_spec(context: ServiceContext, image: Any, task: Optional[Task] = None) -
     }
     if service.extra_containers:
         spec["initContainers"] = init_containers(context, image)
+    if context.placement.node_selector:
+        spec["nodeSelector"] = dict(context.placement.node_selector)
+    if context.placement.tolerations:
+        spec["tolerations"] = [{key: value for key, value in asdict(toleration).items() if value is not None}
+                               for toleration in context.placement.tolerations]
     if task is not None:
         spec["restartPolicy"] = "Never"  # a failed run fails the Job (its backoffLimit retries in a new pod)
     elif context.spread_across_zones:

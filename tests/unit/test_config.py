@@ -135,6 +135,11 @@ BAD_CONFIG = [
                      "name": "mine", "source": "our contract", "date": "2026-11-01", "cpu_core_hour": "0.03",
                      "storage_gib_month": {"default": "0.1"}}})],
                  "Pulumi.dev.yaml: cost.custom_sheet.memory_gib_hour: required key is missing", id="missing-price"),
+    pytest.param("dev", [("kubernetes", {"kubeconfig": "/k", "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
+                                                                           "value": "fake"}]})],
+                 "Pulumi.dev.yaml: kubernetes.tolerations.0: operator Exists takes no value", id="toleration-value-with-exists"),
+    pytest.param("dev", [("kubernetes", {"kubeconfig": "/k", "tolerations": [{"key": "a", "effect": "NoRun"}]})],
+                 "Pulumi.dev.yaml: kubernetes.tolerations.0.effect: 'NoRun' is not allowed; use one of", id="bad-toleration-effect"),
     pytest.param("dev", [("services.api.probes.startup_path", "health")],
                  'services.api.probes.startup_path: \'health\' is not an HTTP path; did you mean "/health"?', id="probe-path"),
 ]

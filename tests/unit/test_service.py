@@ -170,3 +170,19 @@ def test_secret_files_come_from_a_secret_mounted_read_only_never_from_plain_conf
     secret = dev.kind("core/v1:Secret")["api-files"]
     # The engine receives the value wrapped as a secret, so state and previews keep it encrypted.
     assert secret["stringData"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+
+
+def test_placement_puts_every_pod_and_job_on_the_named_nodes_and_tolerates_only_the_named_taints():
+    from leanstack.config.schema import Toleration
+    from tests.unit.conftest import run_platform, stack_config
+
+    plain = stack_config("prod")
+    assert all("tolerations" not in pod(run_platform(plain, "prod"), name) for name in ("api", "web"))
+    toleration = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
+    cluster = plain.kubernetes.model_copy(update={"kubeconfig": "/kubeconfig", "render_dir": None,
+                                                  "node_selector": {"type": "kwok"},
+                                                  "tolerations": [Toleration(**toleration)]})
+    run = run_platform(plain.model_copy(update={"kubernetes": cluster}), "prod")
+    specs = [d["spec"]["template"]["spec"] for d in run.kind(DEPLOYMENT).values()]
+    specs += [j["spec"]["template"]["spec"] for j in run.kind("batch/v1:Job").values()]
+    assert specs and all(s["nodeSelector"] == {"type": "kwok"} and s["tolerations"] == [toleration] for s in specs)
