@@ -16,14 +16,15 @@ from decimal import Decimal
 
 from leanstack.config.errors import Problem
 from leanstack.config.price_sheets import PriceSheet
-from leanstack.config.schema import ServiceSpec, StackConfig
+from leanstack.config.schema import Resources, ServiceSpec, StackConfig
 from leanstack.costing.billing import (FARGATE_MAX_EPHEMERAL, FARGATE_SIZES, FARGATE_SYSTEM_MEMORY, GENERAL_PURPOSE,
-                                       GIB, ContainerResources, PodShape, bill_autopilot)
+                                       ContainerResources, PodShape, bill_autopilot, effective_requests)
 from leanstack.costing.nodes import allocatable
 from leanstack.costing.pool import daemonset_load, node_types
-from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
+from leanstack.kube.quantities import GIB, RESOURCE_KEYS, format_amount, format_bytes, format_cpu, parse_quantity
 
-FIELDS = (("cpu", "cpu"), ("memory", "memory"), ("ephemeral-storage", "ephemeral_storage"))
+# (Kubernetes resource name, stack-file field)
+FIELDS = tuple((key, field) for field, key in RESOURCE_KEYS.items())
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,16 @@ def _amounts(section) -> dict[str, Decimal]:
     return {key: parse_quantity(getattr(section, field)) for key, field in FIELDS}
 
 
+def _container(name: str, resources: Resources) -> ContainerResources:
+    return ContainerResources(name, _amounts(resources.requests), _amounts(resources.limits))
+
+
 def pod_of(name: str, spec: ServiceSpec) -> PodShape:
-    """The service's one container as the platform sees it."""
-    resources = spec.resources
-    return PodShape((ContainerResources(name, _amounts(resources.requests), _amounts(resources.limits)),), name=name)
+    """The service's pod as the platform sees it and bills it: the main container, the sidecars
+    (listed first, as render.pod lays them out) and the init containers."""
+    return PodShape((_container(name, spec.resources),),
+                    tuple(_container(extra.name, extra.resources) for extra in spec.init_containers),
+                    tuple(_container(extra.name, extra.resources) for extra in spec.sidecars), name=name)
 
 
 def _largest(sheet: PriceSheet) -> tuple[str, dict[str, Decimal]]:
@@ -67,11 +74,13 @@ def platform_problems(config: StackConfig) -> Checked:
     for name, spec in config.services.items():
         path = f"services.{name}.resources"
         pod = pod_of(name, spec)
-        requests = pod.containers[0].requests
+        requests = effective_requests(pod)
         too_big = [(key, field) for key, field in FIELDS if key in ceiling and requests[key] > ceiling[key]]
         for key, field in too_big:
-            errors.append(Problem(f"{path}.requests.{field}",
-                                  f"{getattr(spec.resources.requests, field)} does not fit {largest}"))
+            own = getattr(spec.resources.requests, field)
+            need = own if parse_quantity(own) == requests[key] else (
+                f"{format_amount(key, requests[key])} (the pod's, with its sidecars and init containers)")
+            errors.append(Problem(f"{path}.requests.{field}", f"{need} does not fit {largest}"))
         if too_big:
             continue
         if sheet.billing == "fargate":

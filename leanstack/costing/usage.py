@@ -19,14 +19,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping, Optional
 
-from leanstack.costing.billing import (GIB, BilledPod, PodShape, bill_autopilot, bill_fargate, bill_requests,
+from leanstack.costing.billing import (BilledPod, PodShape, bill_autopilot, bill_fargate, bill_requests,
                                        effective_requests, pod_shape)
 from leanstack.costing.money import HOURS_PER_MONTH
 from leanstack.costing.schedules import monthly_hours
-from leanstack.kube.manifest import POD_SPEC_PATHS, claim_size, dig, items, mapping, resource_id, service_of
-from leanstack.kube.quantities import parse_quantity
+from leanstack.kube.manifest import POD_SPEC_PATHS, WORKLOAD_KINDS, claim_size, dig, items, mapping, resource_id, service_of
+from leanstack.kube.quantities import GIB, parse_quantity
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 BillingModel = Callable[[PodShape], BilledPod]
 BILLING_MODELS: dict[str, BillingModel] = {"requests": bill_requests, "fargate": bill_fargate, "autopilot": bill_autopilot}
 
@@ -66,7 +65,7 @@ def usage_of(objects: Iterable[Mapping[str, Any]], billing: str = "requests",
     usages: list[Usage] = []
     for manifest in objects:
         kind = manifest.get("kind")
-        if kind in WORKLOAD_KINDS:
+        if kind in WORKLOAD_KINDS.values():
             usages.extend(_workload(manifest, model, replicas))
         elif kind == "PersistentVolumeClaim":
             usages.append(_claim(manifest, resource_id(manifest), (1, 1), claim_size(manifest)))

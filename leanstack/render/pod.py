@@ -12,9 +12,9 @@ from typing import Any, Optional, Union
 
 from leanstack.config.resolve import WRITABLE_PATH_SIZE, Migration, Probe, Resources, Schedule, Workload
 from leanstack.kube import names
+from leanstack.kube.quantities import RESOURCE_KEYS
 from leanstack.render import config_files
 from leanstack.render.objects import ServiceContext, selector_labels
-from leanstack.render.sizing import RESOURCE_KEYS
 
 # Seconds. Startup gets failureThreshold x period to come up; liveness runs at half the
 # readiness rate, so a slow moment takes a pod out of rotation long before it is restarted.

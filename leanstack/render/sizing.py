@@ -14,10 +14,9 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from leanstack.config.resolve import Resources, Workload
-from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
+from leanstack.kube.quantities import RESOURCE_KEYS, format_amount, parse_quantity
 
 ROLLING_SURGE = 1
-RESOURCE_KEYS = {"cpu": "cpu", "memory": "memory", "ephemeral_storage": "ephemeral-storage"}
 
 
 def rolls_without_surge(service: Workload) -> bool:
@@ -88,10 +87,6 @@ def effective(service: Workload, main: Resources, kind: str) -> dict[str, Decima
 
 def _amounts(resources: Resources, kind: str) -> dict[str, Decimal]:
     return {key: parse_quantity(getattr(getattr(resources, kind), key)) for key in RESOURCE_KEYS}
-
-
-def format_amount(key: str, amount: Decimal) -> str:
-    return format_cpu(amount) if key == "cpu" else format_bytes(amount)
 
 
 def largest_limits(workloads: Sequence[Workload]) -> dict[str, str]:

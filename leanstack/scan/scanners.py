@@ -22,6 +22,7 @@ from typing import Iterable, Optional
 import yaml
 from kubernetes_validate import utils as kubernetes_validate
 
+from leanstack.kube import labels
 from leanstack.kube.manifest import resource_type
 from leanstack.policies.rules import RULES
 from leanstack.policies.settings import Settings
@@ -34,7 +35,7 @@ KUBERNETES_VERSION = "1.30.0"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 BIN = Path(sys.executable).parent
 SKIPS_FILE = ROOT / "scan-skips.yaml"
-STACKS = ("dev", "staging", "prod")
+STACKS = labels.ENVIRONMENTS  # one committed stack per environment, named after it
 
 
 @dataclass(frozen=True)
