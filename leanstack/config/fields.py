@@ -14,7 +14,8 @@ from typing import Annotated, Literal, Optional
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from leanstack.kube import names
-from leanstack.kube.quantities import QuantityError, parse_quantity
+from leanstack.config.errors import Problem, Problems
+from leanstack.kube.quantities import RESOURCE_KEYS, QuantityError, parse_quantity
 
 DNS_LABEL = names.DNS_1035_LABEL
 HOSTNAME = names.DNS_1123_SUBDOMAIN
@@ -136,12 +137,12 @@ class Resources(Strict):
     @model_validator(mode="after")
     def _limits_cover_requests(self) -> "Resources":
         problems = []
-        for field in ("cpu", "memory", "ephemeral_storage"):
+        for field in RESOURCE_KEYS:
             request, limit = getattr(self.requests, field), getattr(self.limits, field)
             if parse_quantity(limit) < parse_quantity(request):
-                problems.append(f"limits.{field} {limit} is below requests.{field} {request}")
+                problems.append(Problem(f"limits.{field}", f"{limit} is below requests.{field} {request} (limits must be >= requests)"))
         if problems:
-            raise ValueError("; ".join(problems) + " (limits must be >= requests)")
+            raise Problems(problems)
         return self
 
 
