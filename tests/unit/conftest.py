@@ -40,6 +40,37 @@ def service_context(config: StackConfig, name: str, image: str) -> ServiceContex
     return service_args(stack, service).context(name)
 
 
+def small_stack(**changes) -> StackConfig:
+    """A small stack of our own, not a committed one: an autoscaled api with a migration, behind
+    which a database with a volume. `changes` replace top-level keys (e.g. services=...)."""
+    return StackConfig.model_validate({**SMALL_STACK, **changes})
+
+
+SMALL_STACK = {
+    "environment": "prod",
+    "namespace": "small",
+    "services": {
+        "api": {
+            "image": {"ref": "registry.example.com/api@sha256:" + "a" * 64},
+            "port": 8080,
+            "resources": {"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+            "autoscaling": {"min_replicas": 2, "max_replicas": 6},
+            "migrate": {"command": ["migrate"]},
+            "depends_on": ["db"],
+        },
+        "db": {
+            "role": "database",
+            "image": {"ref": "registry.example.com/db@sha256:" + "b" * 64},
+            "port": 5432,
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "1Gi"}},
+            "probes": {"type": "tcp"},
+            "storage": {"size": "2Gi", "mount_path": "/var/lib/data"},
+            "allow_from": ["api"],
+        },
+    },
+}
+
+
 def stack_config(stack: str) -> StackConfig:
     return load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
 
