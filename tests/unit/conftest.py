@@ -41,8 +41,8 @@ def service_context(config: StackConfig, name: str, image: str) -> ServiceContex
 
 
 def small_stack(**changes) -> StackConfig:
-    """A small stack of our own, not a committed one: an autoscaled api with a migration, behind
-    which a database with a volume. `changes` replace top-level keys (e.g. services=...)."""
+    """A small stack of our own, not a committed one: a public, autoscaled api with a migration,
+    behind which a database with a volume. `changes` replace top-level keys (e.g. services=...)."""
     return StackConfig.model_validate({**SMALL_STACK, **changes})
 
 
@@ -55,6 +55,8 @@ SMALL_STACK = {
             "port": 8080,
             "resources": {"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
             "autoscaling": {"min_replicas": 2, "max_replicas": 6},
+            "exposure": "public",
+            "host": "api.small.example.com",
             "migrate": {"command": ["migrate"]},
             "depends_on": ["db"],
         },
