@@ -1,8 +1,8 @@
 """The building blocks of the stack config: value types (quantities, paths, names) and the small
 models a workload is made of (image, resources, autoscaling, probes, storage, cache, security).
 
-`leanstack.config.schema` assembles them into WorkloadSpec, ServiceSpec and StackConfig and
-re-exports them, so callers import from the schema alone.
+`leanstack.config.workload` assembles them into WorkloadSpec and ServiceSpec,
+`leanstack.config.schema` into StackConfig; the schema re-exports them all, so callers import from it alone.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The hardened, right-sized pod of a service: what its Deployment runs, and its Jobs with their own command.
 
-Security defaults (docs/architecture.md, "Defaults every workload gets"): non-root with fixed IDs, RuntimeDefault seccomp, no service account
+Security defaults (docs/security.md shows them per stack): non-root with fixed IDs, RuntimeDefault seccomp, no service account
 token, no privilege escalation, read-only root filesystem with emptyDirs for the paths that must be
 writable, all capabilities dropped. Only the workload's `security` settings loosen them, by name.
 """

@@ -1,47 +1,32 @@
-"""The components in a program of your own: no stack file, just their typed args and secure defaults."""
+"""The components in a program of your own (README.md's example, run as written): no stack file, just
+their typed args and secure defaults."""
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pytest
 from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.runtime.mocks import MockMonitor
 
 from leanstack.components.image import OptimizedImageArgs
-from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
+from leanstack.components.namespace import HardenedNamespaceArgs
 from leanstack.components.offline import RecordingMocks
-from leanstack.components.service import RightSizedService, RightSizedServiceArgs
-from leanstack.config.resolve import Amounts, Autoscaling, Peer, Probe, Probes, Resources, Workload
+from leanstack.components.service import RightSizedServiceArgs
+from leanstack.config.resolve import Probe
+from tests.unit.conftest import ROOT
 
-IMAGE = "registry.example.com/shop/api@sha256:" + "b" * 64
-API = Workload(
-    port=8080,
-    resources=Resources(requests=Amounts(cpu="250m", memory="256Mi", ephemeral_storage="64Mi"),
-                        limits=Amounts(cpu="1", memory="512Mi", ephemeral_storage="256Mi")),
-    probes=Probes.http(8080),
-    autoscaling=Autoscaling(min_replicas=2, max_replicas=4),
-    allow_from=["web"],
-    peers=[Peer("db", 5432)],
-)
+def readme_example() -> str:
+    """The code block of README.md's "Use the components in your own program"."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Use the components in your own program", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 @pytest.fixture(scope="module")
 def program() -> RecordingMocks:
+    """README's example, run as it is written, under Pulumi mocks."""
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="shop", stack="test", preview=False, monitor=MockMonitor(mocks))
-
-    @pulumi.runtime.test
-    def run():
-        provider = k8s.Provider("cluster", render_yaml_to_directory="unused")
-        namespace = HardenedNamespace("shop", HardenedNamespaceArgs(name="shop", workloads=[API]),
-                                      opts=pulumi.ResourceOptions(providers=[provider]))
-        api = RightSizedService("api", RightSizedServiceArgs(namespace="shop", workload=API, image=IMAGE),
-                                opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]))
-        assert api.service is not None and api.autoscaler is not None
-        return pulumi.Output.all(namespace.name, api.deployment_name, api.image)
-
-    run()
+    pulumi.runtime.test(lambda: exec(readme_example(), {}))()
     return mocks
 
 
@@ -56,7 +41,7 @@ def test_a_service_gets_hardened_pods_without_a_stack_file(program):
     pod = deployment["spec"]["template"]["spec"]
     assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
-    assert container["image"] == IMAGE
+    assert container["image"] == "registry.example.com/api@sha256:..."
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["resources"]["requests"] == {"cpu": "250m", "memory": "256Mi", "ephemeral-storage": "64Mi"}
     assert deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "leanstack"
