@@ -69,6 +69,19 @@ Port = Annotated[int, Field(ge=1, le=65535)]
 EnvName = Annotated[str, Field(pattern=ENV_NAME)]
 
 
+class ReplicaRange:
+    """The replica range of a workload with `replicas` (fixed) and `autoscaling` (an HPA's range),
+    1 with neither: for the stack file's WorkloadSpec and the bound resolve.Workload alike."""
+
+    @property
+    def min_replicas(self) -> int:
+        return self.autoscaling.min_replicas if self.autoscaling else (self.replicas or 1)
+
+    @property
+    def max_replicas(self) -> int:
+        return self.autoscaling.max_replicas if self.autoscaling else (self.replicas or 1)
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=False)
 

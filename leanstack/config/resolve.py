@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from leanstack.config import schema
-from leanstack.config.fields import TMP, WRITABLE_PATH_SIZE  # noqa: F401  what the renderers mount, re-exported
+from leanstack.config.fields import TMP, WRITABLE_PATH_SIZE, ReplicaRange  # noqa: F401  what the renderers mount, re-exported
 from leanstack.config.files import SECRET_FILES_DIR  # noqa: F401
 from leanstack.kube import names
 
@@ -309,7 +309,7 @@ class Schedule:
 
 
 @dataclass(frozen=True)
-class Workload:
+class Workload(ReplicaRange):
     """One service's workload, every reference bound: what the renderers and RightSizedService take."""
 
     resources: Resources
@@ -381,14 +381,6 @@ class Workload:
     @property
     def stateful(self) -> bool:
         return self.kind == "statefulset"
-
-    @property
-    def min_replicas(self) -> int:
-        return self.autoscaling.min_replicas if self.autoscaling else (self.replicas or 1)
-
-    @property
-    def max_replicas(self) -> int:
-        return self.autoscaling.max_replicas if self.autoscaling else (self.replicas or 1)
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from pydantic import AfterValidator, Field, model_validator
 
 from leanstack.config.errors import Problem, Problems
 from leanstack.config.fields import (CONFIG_KEY, HOSTNAME, TMP, WRITABLE_PATH_SIZE, Autoscaling, Cache, EnvName, ImageSpec, Port,
-                                     Probes, Resources, SecurityOverrides, ServiceName, Storage, Strict, _cidr)
+                                     Probes, ReplicaRange, Resources, SecurityOverrides, ServiceName, Storage, Strict, _cidr)
 from leanstack.config.files import SECRET_FILES_DIR, ConfigFile, FileName
 from leanstack.config.processes import Command, ExtraContainer, Migration, Schedule
 from leanstack.kube.quantities import format_bytes, parse_quantity
 
 
-class WorkloadSpec(Strict):
+class WorkloadSpec(ReplicaRange, Strict):
     """One workload: size, scaling, checks, storage, and who may talk to it (its image aside)."""
 
     role: Literal["app", "worker", "web", "database", "cache"] = Field("app", description="Databases and caches must stay internal.")
@@ -147,14 +147,6 @@ class WorkloadSpec(Strict):
         """Run-to-completion work by key path: the migration, then each schedule."""
         found: dict[str, Migration | Schedule] = {"migrate": self.migrate} if self.migrate else {}
         return {**found, **{f"schedules.{name}": schedule for name, schedule in self.schedules.items()}}
-
-    @property
-    def min_replicas(self) -> int:
-        return self.autoscaling.min_replicas if self.autoscaling else (self.replicas or 1)
-
-    @property
-    def max_replicas(self) -> int:
-        return self.autoscaling.max_replicas if self.autoscaling else (self.replicas or 1)
 
     @property
     def probe_port(self) -> Optional[int]:
