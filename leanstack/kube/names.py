@@ -5,10 +5,11 @@ import hashlib
 
 # RFC 1123 label (namespaces, most object names; may start with a digit) and RFC 1035 label (Service
 # names; starts with a letter). Stack-file names are 1035 labels, so each is a valid Service name too.
-DNS_1123_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS_1123_LABEL = f"^{_LABEL}$"
 DNS_1035_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
 # An Ingress host as the API server validates it (RFC 1123 subdomain): dot-separated labels, none empty.
-DNS_1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_1123_SUBDOMAIN = rf"^{_LABEL}(\.{_LABEL})*$"
 
 
 def env_secret(service: str) -> str:
