@@ -3,6 +3,8 @@
 Pure (config in, problems out) so config stays below costing: the places that load a stack for
 pricing (components.platform.config_from_engine, cli `cost`) call it and print the problems like
 config errors, `<stack file>: <key path>: <message>`. Errors stop the run; warnings are shown.
+The pod is the one the bill prices (main container, sidecars, init containers); what each platform
+refuses or changes comes from the sheet's billing model (costing.models):
 - fargate: requests != limits -> warning (error with cost.strict): Fargate sizes the pod by requests,
   so limits above them buy nothing and below-limit usage can still be throttled or OOM-killed.
 - autopilot: requests Autopilot raises (minimums, ratio) -> warning with the billed values.
