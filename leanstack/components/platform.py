@@ -82,7 +82,8 @@ class PlatformArgs:
     stack: str
     # How built images are measured for their size budget; the local Docker engine by default.
     measure_image_size: Callable[[str], int] = local_image_size
-    # Where config_files sources are read from: the project directory (the engine runs the program there).
+    # Where config_files sources and relative build secret files are read from: the project directory
+    # (the engine runs the program there).
     project_dir: Path = field(default_factory=Path.cwd)
 
 
