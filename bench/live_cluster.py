@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from scratch import ROOT, scratch_project
+from scratch import ON_KWOK_NODES, ROOT, scratch_project
 
 PINNED = "registry.example/shop/{}@sha256:" + "1" * 64
 
@@ -45,7 +45,7 @@ def prepare(directory: Path, stack: str, kubeconfig: str | None) -> dict:
         if "build" in service["image"] or "from" in service["image"]:
             service["image"] = {"ref": PINNED.format(name)}
     if kubeconfig:
-        config["leanstack:kubernetes"] = {"kubeconfig": kubeconfig}
+        config["leanstack:kubernetes"] = {"kubeconfig": kubeconfig, **ON_KWOK_NODES}
         config["leanstack:namespace"] = f"bench-{stack}-{secrets.token_hex(3)}"
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return {**{k: v for k, v in os.environ.items()}, "PULUMI_BACKEND_URL": f"file://{directory / 'state'}",

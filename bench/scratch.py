@@ -7,6 +7,10 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Stacks whose images are fake digests run on the local cluster's kwok nodes only: they select them
+# and tolerate their taint (scripts/cluster.sh); pods that must really run land on the real node.
+ON_KWOK_NODES = {"node_selector": {"type": "kwok"},
+                 "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]}
 PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py",
                  "apps", "examples"]  # the leanstack package comes from the clone: .venv has it installed (editable)
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from bench.scratch import ON_KWOK_NODES
+
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
 # kwok never pulls, so any digest runs; tests not about images use these instead of builds.
@@ -136,9 +138,9 @@ def unique_namespace(label: str) -> str:
 
 def point_at_cluster(config: dict, cluster: Cluster, namespace: str, await_timeout: Optional[int] = None,
                      digest: str = PINNED) -> None:
-    """Edit a stack's config mapping (Project.edit_config): deploy to `cluster` in `namespace`, with
-    prebuilt pinned images instead of builds (kwok never pulls)."""
-    kubernetes: dict[str, Any] = {"kubeconfig": str(cluster.kubeconfig)}
+    """Edit a stack's config mapping (Project.edit_config): deploy to `cluster` in `namespace`, on the
+    kwok nodes, with prebuilt pinned images instead of builds (kwok never pulls)."""
+    kubernetes: dict[str, Any] = {"kubeconfig": str(cluster.kubeconfig), **ON_KWOK_NODES}
     if await_timeout is not None:
         kubernetes["await_timeout_seconds"] = await_timeout
     config["kubernetes"] = kubernetes

@@ -32,6 +32,7 @@ DEV_RESOURCES = {
     "kubernetes:core/v1:Secret": 3,
     "kubernetes:core/v1:PersistentVolumeClaim": 1,
     "kubernetes:apps/v1:Deployment": 5,
+    "kubernetes:batch/v1:Job": 1,  # api's migration
     "kubernetes:core/v1:Service": 4,
     "kubernetes:networking.k8s.io/v1:Ingress": 2,
 }
