@@ -16,7 +16,7 @@ render stay free of Pulumi.
 from typing import Any, Callable, Mapping
 
 from leanstack.config import schema
-from leanstack.config.fields import TMP, WRITABLE_PATH_SIZE  # noqa: F401  what the renderers mount, re-exported
+from leanstack.config.fields import WRITABLE_PATH_SIZE  # noqa: F401  what the renderers mount, re-exported
 from leanstack.config.files import SECRET_FILES_DIR  # noqa: F401
 from leanstack.config.resolve.parts import (  # noqa: F401  the bound inputs, importable from here
     Amounts, Autoscaling, Cache, ConfigFile, Peer, PodsMetric, Resources, SecretEnv, SecretFile, Security, Storage, amounts,
@@ -33,7 +33,7 @@ def _task_fields(task: schema.Migration | schema.Schedule, main: schema.Resource
 
 
 def bind_workload(spec: schema.WorkloadSpec, peer_ports: Mapping[str, int], images: Mapping[str, Any],
-             files: Mapping[str, str], secret: Callable[[str], Any]) -> Workload:
+                  files: Mapping[str, str], secret: Callable[[str], Any]) -> Workload:
     """Bind one workload: `peer_ports` of its depends_on, `images` of the services its containers
     take an image `from`, the content of its config files, `secret(key)` the value of a secret key."""
 
@@ -71,7 +71,7 @@ def bind_workload(spec: schema.WorkloadSpec, peer_ports: Mapping[str, int], imag
         config_files=tuple(ConfigFile(name, file.mount_path, files[name]) for name, file in spec.config_files.items()),
         secret_files=tuple(SecretFile(name, secret(key)) for name, key in spec.secret_files.items()),
         security=Security(spec.security.run_as_user, spec.security.run_as_group, spec.security.fs_group,
-                          (TMP, *spec.security.extra_writable_paths)),
+                          tuple(spec.writable_paths)),
         sidecars=tuple(extra(container) for container in spec.sidecars),
         init_containers=tuple(extra(container) for container in spec.init_containers),
         migrate=spec.migrate and Migration(**_task_fields(spec.migrate, spec.resources)),
