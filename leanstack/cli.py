@@ -3,6 +3,7 @@
     leanstack cost --stack prod [--format table|markdown|json|comment] [--fail-above 10%] [--all]
     leanstack render --stack prod --out rendered/prod
     leanstack rightsize --stack prod --prometheus URL [--window 14d] [--step 5m] [--strategy krr|vpa] [--write]
+    leanstack derive-stack --from dev --to local --kubeconfig PATH [--context NAME] [--image REPOSITORY=REF]
 """
 
 from __future__ import annotations

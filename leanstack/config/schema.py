@@ -4,7 +4,7 @@ Every `leanstack:<key>` in `Pulumi.<stack>.yaml` is one top-level field of `Stac
 forbid unknown keys and are frozen. Sizes are Kubernetes quantities, kept as the user wrote them
 (so manifests show "384Mi", not bytes) and checked by `leanstack.kube.quantities`. Cross-field rules
 (limits >= requests, min <= max replicas, references between services) fail here, before a single
-resource is registered; `components.stack_file` turns the failures into one message per problem.
+resource is registered; `config.stack_file` turns the failures into one message per problem.
 
 Secure defaults live next to each field; loosening them takes a named key.
 """
@@ -24,6 +24,8 @@ from leanstack.config.fields import (  # noqa: F401  re-exported: callers import
 from leanstack.config.processes import ExtraContainer, Migration, Schedule  # noqa: F401
 from leanstack.config.workload import ServiceSpec, WorkloadSpec  # noqa: F401
 from leanstack.config.price_sheets import DEFAULT_SHEET, SHEETS, PriceSheet
+from leanstack.kube import labels as label_keys
+from leanstack.kube import names
 
 
 class Registry(Strict):
@@ -111,6 +113,7 @@ class CostSettings(Strict):
         return self.custom_sheet if self.custom_sheet is not None else SHEETS[self.price_sheet]
 
 
+Environment = Literal[label_keys.ENVIRONMENTS]
 # A CronJob's Jobs are named <cronjob>-<11 characters>, within a label value's 63.
 CRONJOB_NAME_MAX = 52
 
@@ -118,7 +121,7 @@ CRONJOB_NAME_MAX = 52
 class StackConfig(Strict):
     """One stack (environment): its namespace, where images go, where manifests go, and its services."""
 
-    environment: Literal["dev", "staging", "prod"] = Field(description="Prod adds topology spread.")
+    environment: Environment = Field(description="Prod adds topology spread.")
     namespace: DnsLabel = Field(description="Namespace holding every object of the stack.")
     labels: dict[str, str] = Field(default_factory=dict, description="Added to every object.")
     registry: Registry = Field(default_factory=Registry)
@@ -161,9 +164,10 @@ class StackConfig(Strict):
             problems.extend(self._image_source_problems(f"services.{name}.image.from", name, service.image.from_))
             problems.extend(self._container_problems(name, service))
             for schedule in service.schedules:
-                if len(f"{name}-{schedule}") > CRONJOB_NAME_MAX:
+                cron_job = names.cron_job(name, schedule)
+                if len(cron_job) > CRONJOB_NAME_MAX:
                     problems.append(Problem(f"services.{name}.schedules.{schedule}",
-                                            f"the CronJob name {name}-{schedule} is over {CRONJOB_NAME_MAX} characters "
+                                            f"the CronJob name {cron_job} is over {CRONJOB_NAME_MAX} characters "
                                             "(its Jobs add 11); use a shorter schedule name"))
         if problems:
             raise Problems(problems)
@@ -185,7 +189,7 @@ class StackConfig(Strict):
     def _container_problems(self, name: str, service: ServiceSpec) -> list[Problem]:
         """Sidecars and init containers share every pod of the service: its own, its migration's and
         its schedules', whose main containers are named after the service, `migrate` and the schedule."""
-        taken = {name, "migrate", *service.schedules}
+        taken = {name, names.MIGRATION, *service.schedules}
         problems = []
         for field in ("sidecars", "init_containers"):
             for index, container in enumerate(getattr(service, field)):

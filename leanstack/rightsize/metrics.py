@@ -35,10 +35,11 @@ from typing import Iterable, Optional, Sequence
 
 import requests
 
+from leanstack.kube import names
 from leanstack.rightsize.model import PodSeries, ServiceUsage
 
 PROMETHEUS_MAX_POINTS = 11_000
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(names.DNS_1123_LABEL)
 
 CPU_QUERY = "max by (pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[{step}s]))"
 MEMORY_QUERY = "max by (pod, container) (max_over_time(container_memory_working_set_bytes{{{selector}}}[{step}s]))"

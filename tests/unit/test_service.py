@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.unit.conftest import STACKS
+from tests.unit.conftest import STACKS, run_platform, small_stack
 
 DEPLOYMENT = "apps/v1:Deployment"
 HPA = "autoscaling/v2:HorizontalPodAutoscaler"
@@ -41,15 +41,14 @@ def test_every_workload_runs_hardened(stack_runs, stack):
         assert account["automountServiceAccountToken"] is False
 
 
-def test_main_app_is_right_sized_in_prod(prod):
-    (container,) = pod(prod, "api")["containers"]
+def test_every_container_gets_the_resources_its_service_states_disk_defaulted():
+    run = run_platform(small_stack(), "small")
+    (container,) = pod(run, "api")["containers"]
     assert container["resources"] == {
         "requests": {"cpu": "250m", "memory": "384Mi", "ephemeral-storage": "64Mi"},
         "limits": {"cpu": "500m", "memory": "512Mi", "ephemeral-storage": "256Mi"},
     }
-    assert pod(prod, "postgres")["containers"][0]["resources"]["requests"]["memory"] == "256Mi"
-    assert pod(prod, "redis")["containers"][0]["resources"]["requests"] == {
-        "cpu": "50m", "memory": "128Mi", "ephemeral-storage": "64Mi"}
+    assert pod(run, "db")["containers"][0]["resources"]["requests"] == {"cpu": "100m", "memory": "256Mi", "ephemeral-storage": "64Mi"}
 
 
 def test_probes_follow_the_declared_paths_and_one_timing_profile(prod, dev):
