@@ -295,6 +295,7 @@ cmd_up() {
   cmd_build
   if is_up; then
     log "already up (kubeconfig: $KUBECONFIG_PATH)"
+    cluster_objects | kc apply -f - >/dev/null   # what an older version of this script did not apply yet
     "$SCRIPT_DIR/node.sh" up
     return 0
   fi

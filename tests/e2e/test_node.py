@@ -21,9 +21,12 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 
 import pytest
+from pulumi import automation as auto
 
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import load_stack_file
@@ -269,3 +272,76 @@ def test_a_killed_main_process_is_restarted_by_the_kubelet(dev, cluster):
                          else None, 120, f"{name} restarted and Ready")
     (again,) = containers(restarted).values()
     assert again.pid != process.pid and again.uid == process.uid
+
+
+# --- the system at work, and what a broken change does -----------------------------------------
+
+def test_an_order_goes_from_api_through_redis_and_the_worker_to_postgres_and_back(dev, cluster):
+    """Through a port-forward (API server -> kubelet -> the pod): api queues the order in Redis, the
+    worker writes it to Postgres with the password from its secret file, api reads it back."""
+    port = free_local_port()
+    forward = subprocess.Popen([str(cluster.kubectl_path), "--kubeconfig", str(cluster.kubeconfig), "-n", dev.namespace,
+                                "port-forward", "--address", "127.0.0.1", "service/api", f"{port}:8080"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: http(f"{base}/ready")[0] == 200, 30, "api /ready through the port-forward")
+        status, placed = http(f"{base}/api/orders", {"item": "beta", "quantity": 2})
+        assert status == 202 and placed["status"] == "queued"
+        order = wait_for(lambda: (lambda s, b: b if s == 200 else None)(*http(f"{base}/api/orders/{placed['id']}")),
+                         30, "the worker to write the order")
+        assert (order["item"], order["quantity"], order["total"]) == ("beta", 2, "4.50")
+    finally:
+        forward.terminate()
+        forward.wait(timeout=10)
+
+
+def free_local_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+    except OSError:
+        return 0, {}
+
+
+def test_a_probe_command_missing_from_the_image_fails_up_naming_the_service_and_the_kubelet_says_why(dev, cluster):
+    def broken(config: dict) -> None:
+        config["kubernetes"]["await_timeout_seconds"] = 60
+        config["services"]["worker"]["probes"]["command"] = ["pg_isready"]  # not in the worker's image
+    dev.project.edit_config("dev", broken)
+    with pytest.raises(auto.CommandError) as failed:
+        dev.project.up("dev")
+    assert "worker" in str(failed.value) and "timed out waiting to be Ready" in str(failed.value)
+    unhealthy = [e["message"] for e in cluster.events(dev.namespace) if e.get("reason") == "Unhealthy"
+                 and e["involvedObject"]["name"].startswith("worker-")]
+    assert any("Startup probe failed" in m and "pg_isready" in m for m in unhealthy), unhealthy
+    dev.project.edit_config("dev", lambda config: config["services"]["worker"]["probes"].update(
+        command=["python", "-m", "worker.health"]))
+    dev.project.up("dev")  # the fix converges
+
+
+def test_a_failing_migration_fails_up_naming_the_job_and_the_old_pods_keep_serving(dev, cluster):
+    before = dev.pods(cluster)["api"]["metadata"]["name"]
+
+    def failing(config: dict) -> None:
+        api = config["services"]["api"]
+        api["migrate"]["command"] = ["python", "-c", "raise SystemExit('migration 0042 failed')"]
+        api["env"]["RELEASE"] = "next"  # a rollout the failed migration must hold back
+    dev.project.edit_config("dev", failing)
+    with pytest.raises(auto.CommandError) as failed:
+        dev.project.up("dev")
+    assert "api-migrate" in str(failed.value)
+    deployment = cluster.get("deployment", "api", dev.namespace)
+    env = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+    assert "RELEASE" not in env  # the workload was not rolled
+    assert ready_pod(cluster, dev.namespace, before)  # the old pod still serves
