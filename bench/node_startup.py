@@ -1,0 +1,122 @@
+#!/usr/bin/env python3
+"""Pod startup on the local cluster's real node, naive vs optimized api image, side by side in one run.
+
+For each image (the naive api of bench/images/api/Dockerfile, built and pushed here, and the
+optimized api the `local` stack runs), `--runs` times, alternating: the image is removed from the
+node's containerd, a pod running it is created, and the phases are timed from the kubelet's own
+record: scheduled -> image pulled (the kubelet's "Successfully pulled ... in Xs" event) -> container
+started -> Ready (first seen Ready by polling every 0.1 s). The pods run in a namespace of their
+own (Pod Security `baseline`: the naive image runs as root, as its Dockerfile says) and probe
+`/health` on port 8080.
+
+Usage (scripts/setup done: cluster up, `local` stack applied):
+  .venv/bin/python -m bench.node_startup [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import time
+from datetime import datetime
+from pathlib import Path
+
+from bench.scratch import ROOT
+from tools import registry
+
+REGISTRY = "127.0.0.1:5000"
+CLUSTER = ROOT / "scripts" / "cluster.sh"
+NAMESPACE = "bench-startup"
+PULLED = re.compile(r"Successfully pulled image .* in ([0-9.]+)(ms|s) ")
+
+
+def kubectl(*args: str, stdin: str | None = None) -> str:
+    kubeconfig = subprocess.run([str(CLUSTER), "kubeconfig"], capture_output=True, text=True, check=True).stdout.strip()
+    command = [str(Path(kubeconfig).parent / "bin" / "kubectl"), "--kubeconfig", kubeconfig, *args]
+    return subprocess.run(command, input=stdin, capture_output=True, text=True, check=True).stdout
+
+
+def naive_image() -> str:
+    """bench/images/api/Dockerfile (one stage, build base, root), built and pushed to the local registry."""
+    tag = f"{REGISTRY}/leanstack-bench/api-naive:startup"
+    subprocess.run(["docker", "build", "-q", "-t", tag, "-f", str(ROOT / "bench" / "images" / "api" / "Dockerfile"),
+                    "--build-arg", f"BUILD_BASE={REGISTRY}/leanstack/python:3.11-build",
+                    "--secret", "id=pip_cert,src=/etc/ssl/certs/ca-certificates.crt", str(ROOT / "apps" / "api")],
+                   check=True, capture_output=True, env={"DOCKER_BUILDKIT": "1", "PATH": "/usr/bin:/bin:/usr/local/bin"})
+    subprocess.run(["docker", "push", "-q", tag], check=True, capture_output=True)
+    return f"{tag.rsplit(':', 1)[0]}@{registry.digest(tag)}"
+
+
+def optimized_image() -> str:
+    """The api image the `local` stack runs (its Deployment's image, pinned by digest)."""
+    return json.loads(kubectl("-n", "shop-dev", "get", "deployment", "api", "-o", "json"))[
+        "spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def pod(name: str, image: str) -> dict:
+    probe = {"httpGet": {"path": "/health", "port": 8080}, "periodSeconds": 1}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": NAMESPACE},
+            "spec": {"restartPolicy": "Never", "automountServiceAccountToken": False, "enableServiceLinks": False,
+                     "containers": [{"name": "api", "image": image, "imagePullPolicy": "IfNotPresent",
+                                     "env": [{"name": "PORT", "value": "8080"}],
+                                     "startupProbe": {**probe, "failureThreshold": 120}, "readinessProbe": probe}]}}
+
+
+def seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def one_run(name: str, image: str) -> dict[str, float]:
+    subprocess.run(["ctr", "--address", "/run/containerd/containerd.sock", "-n", "k8s.io", "images", "rm", image],
+                   capture_output=True)  # absent is fine: the next pull is cold either way
+    created = time.time()
+    kubectl("apply", "-f", "-", stdin=json.dumps(pod(name, image)))
+    ready = None
+    while time.time() - created < 300:
+        status = json.loads(kubectl("-n", NAMESPACE, "get", "pod", name, "-o", "json"))["status"]
+        if any(c["type"] == "Ready" and c["status"] == "True" for c in status.get("conditions", [])):
+            ready = time.time()
+            break
+        time.sleep(0.1)
+    if ready is None:
+        raise SystemExit(f"pod {name} ({image}) not Ready within 300 s")
+    conditions = {c["type"]: seconds(c["lastTransitionTime"]) for c in status["conditions"]}
+    started = seconds(status["containerStatuses"][0]["state"]["running"]["startedAt"])
+    events = json.loads(kubectl("-n", NAMESPACE, "get", "events", "--field-selector", f"involvedObject.name={name}",
+                                "-o", "json"))["items"]
+    pull = next((float(m[1]) / (1000 if m[2] == "ms" else 1) for e in events if (m := PULLED.search(e["message"]))), 0.0)
+    kubectl("-n", NAMESPACE, "delete", "pod", name, "--wait=true", "--grace-period=1")
+    return {"scheduled": conditions["PodScheduled"] - created, "pull": pull,
+            "started": started - created, "ready": ready - created}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=3)
+    runs = parser.parse_args().runs
+    images = {"naive": naive_image(), "optimized": optimized_image()}
+    kubectl("create", "namespace", NAMESPACE)
+    kubectl("label", "namespace", NAMESPACE, "pod-security.kubernetes.io/enforce=baseline")
+    try:
+        results: dict[str, list[dict[str, float]]] = {kind: [] for kind in images}
+        for run in range(runs):
+            for kind, image in images.items():  # alternating, so load drifts hit both alike
+                results[kind].append(one_run(f"{kind}-{run}", image))
+    finally:
+        kubectl("delete", "namespace", NAMESPACE, "--wait=false")
+    sizes = {kind: subprocess.run(["docker", "image", "inspect", "-f", "{{.Size}}", image], capture_output=True,
+                                  text=True).stdout.strip() for kind, image in images.items()}
+    print(f"| phase (median of {runs}, s from pod created) | naive | optimized | optimized/naive |")
+    print("|---|---:|---:|---:|")
+    for phase in ("scheduled", "pull", "started", "ready"):
+        naive, optimized = (statistics.median(r[phase] for r in results[k]) for k in ("naive", "optimized"))
+        ratio = f"{optimized / naive:.2f}" if naive else "–"
+        print(f"| {phase}{' (image pull alone)' if phase == 'pull' else ''} | {naive:.2f} | {optimized:.2f} | {ratio} |")
+    print(f"\nimages: {json.dumps(images)}\nlocal sizes (bytes, where the engine has them): {json.dumps(sizes)}")
+
+
+if __name__ == "__main__":
+    main()
