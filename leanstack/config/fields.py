@@ -13,6 +13,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from leanstack.config.image_rules import ImageRules
 from leanstack.kube.quantities import QuantityError, parse_quantity
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
@@ -87,6 +88,8 @@ class ImageBuild(Strict):
         default_factory=dict,
         description="BuildKit secret id -> host file (RUN --mount=type=secret); never stored in a layer.",
     )
+    # dive's CI rules beside the size budget (leanstack/config/image_rules.py; checked by leanstack.images).
+    rules: ImageRules = Field(default_factory=ImageRules, description="dive's rules for the built image.")
 
 
 class ImageSpec(Strict):
