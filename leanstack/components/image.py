@@ -18,6 +18,8 @@ import pulumi
 import pulumi_docker_build as docker_build
 
 from leanstack.config.schema import ImageBuild
+from leanstack.images.source import ImageContents, ImageReadError, read_image
+from leanstack.images.targets import Target, failure_lines, inspect
 from leanstack.kube.quantities import parse_quantity
 
 
@@ -37,6 +39,23 @@ def check_size_budget(service: str, ref: str, size_bytes: int, budget: Optional[
             f"image {ref} of service {service} is {mib:.1f}Mi, over its size budget {budget} "
             f"({config_path}.size_budget); its workloads were left unchanged"
         )
+    return ref
+
+
+class ImageBreaksRules(ImageBuildError):
+    pass
+
+
+def check_rules(ref: str, build: ImageBuild, config_path: str, read: Callable[[str], ImageContents]) -> str:
+    """Return `ref` if the pushed image keeps its dive rules (`rules`), else raise naming image, rule,
+    value and key path (leanstack.images reads the image from the registry)."""
+    try:
+        _, results = inspect(Target(ref, build.rules, f"{config_path}.rules"), read=read)
+    except ImageReadError as error:
+        raise ImageBuildError(f"{error}; its workloads were left unchanged") from None
+    broken = failure_lines(ref, results, f"{config_path}.rules")
+    if broken:
+        raise ImageBreaksRules("; ".join(broken) + "; its workloads were left unchanged")
     return ref
 
 
@@ -62,7 +81,8 @@ class OptimizedImageArgs:
     """service: whose image it is (named in errors). build: Dockerfile, target, args, size budget,
     cache and secrets (leanstack.config.schema.ImageBuild). repository and tag: where it is pushed.
     builder: a buildx builder (BuildKit); None lets the provider start its own. measure_size: how the
-    pushed image is measured for its budget (the local Docker engine by default). config_path: where
+    pushed image is measured for its budget (the local Docker engine by default). read_image: how it is
+    read for its dive rules (the registry API by default). config_path: where
     the build settings live, named in errors (services.<service>.image.build by default)."""
 
     service: str
@@ -71,6 +91,7 @@ class OptimizedImageArgs:
     tag: str
     builder: Optional[str] = None
     measure_size: Callable[[str], int] = local_image_size
+    read_image: Callable[[str], ImageContents] = read_image
     config_path: Optional[str] = None
 
     @property
@@ -110,6 +131,7 @@ class OptimizedImage(pulumi.ComponentResource):
         )
         measured = image.ref.apply(lambda ref: (ref, args.measure_size(ref)))
         self.size_bytes = measured.apply(lambda pair: pair[1])
-        self.ref = measured.apply(lambda pair: check_size_budget(args.service, pair[0], pair[1], build.size_budget,
-                                                                    args.settings_path))
+        self.ref = measured.apply(lambda pair: check_rules(
+            check_size_budget(args.service, pair[0], pair[1], build.size_budget, args.settings_path),
+            build, args.settings_path, args.read_image))
         self.register_outputs({"ref": self.ref, "size_bytes": self.size_bytes})

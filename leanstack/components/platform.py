@@ -28,6 +28,7 @@ from leanstack.config.stack_file import PROJECT, stack_file_name, validate_confi
 from leanstack.costing.checks import platform_problems
 from leanstack.costing.price import price_objects
 from leanstack.costing.usage import ImageUsage
+from leanstack.images.source import ImageContents, read_image
 from leanstack.render.objects import IngressSettings
 
 
@@ -99,6 +100,8 @@ class PlatformArgs:
     stack: str
     # How built images are measured for their size budget; the local Docker engine by default.
     measure_image_size: Callable[[str], int] = local_image_size
+    # How built images are read for their dive rules; the registry API by default.
+    read_image: Callable[[str], ImageContents] = read_image
     # Where config_files sources are read from: the project directory (the engine runs the program there).
     project_dir: Path = field(default_factory=Path.cwd)
 
@@ -145,6 +148,7 @@ class Platform(pulumi.ComponentResource):
                         tag=args.stack,
                         builder=config.image_builder,
                         measure_size=args.measure_image_size,
+                        read_image=args.read_image,
                     ),
                     opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
                 )

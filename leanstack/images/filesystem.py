@@ -78,29 +78,36 @@ class Node:
     layer: int
 
 
-def stack(layers: Iterable[list[Entry]], honor_opaque: bool = True) -> dict[str, Node]:
-    """The filesystem the layers make, bottom first. Directories a layer only implies (a file
-    under them, no header of their own) get an empty node, as dive's tree does; dive also
-    ignores opaque markers (`honor_opaque=False` reproduces that for its efficiency)."""
+def stack(layers: Iterable[list[Entry]], honor_opaque: bool = True) -> tuple[dict[str, Node], dict[int, int]]:
+    """The filesystem the layers make, bottom first, and by layer the bytes it wrote that later
+    layers delete or replace (hidden: still pulled and stored, never seen). Directories a layer only
+    implies (a file under them, no header of their own) get an empty node, as dive's tree does;
+    dive also ignores opaque markers (`honor_opaque=False` reproduces that for its efficiency)."""
     tree: dict[str, Node] = {}
+    hidden: dict[int, int] = {}
     for index, entries in enumerate(layers):
-        apply_layer(tree, entries, index, honor_opaque)
-    return tree
+        for node in apply_layer(tree, entries, index, honor_opaque):
+            hidden[node.layer] = hidden.get(node.layer, 0) + node.size
+    return tree, hidden
 
 
-def apply_layer(tree: dict[str, Node], entries: list[Entry], index: int, honor_opaque: bool = True) -> None:
+def apply_layer(tree: dict[str, Node], entries: list[Entry], index: int, honor_opaque: bool = True) -> list[Node]:
+    """Put one layer on `tree`; return the lower layers' nodes it deleted or replaced."""
+    gone: list[Node] = []
     if honor_opaque:
         for entry in entries:
             if entry.kind is Kind.opaque:
                 for key in subtree(tree, entry.path):
                     if key != entry.path and tree[key].layer < index:
-                        del tree[key]
+                        gone.append(tree.pop(key))
     for entry in entries:
         if entry.kind is Kind.whiteout:
-            for key in subtree(tree, entry.path):
-                del tree[key]
+            gone += [tree.pop(key) for key in subtree(tree, entry.path)]
         elif entry.kind is not Kind.opaque:
             for parent in ancestors(entry.path):
                 if parent not in tree or tree[parent].layer < index:
                     tree[parent] = Node(0, False, index)
+            if entry.path in tree and tree[entry.path].layer < index:
+                gone.append(tree[entry.path])
             tree[entry.path] = Node(entry.size, entry.kind is Kind.dir, index)
+    return gone

@@ -30,17 +30,19 @@ def short(text: str, width: int = 90) -> str:
 def summary(report: ImageReport) -> str:
     found = report.efficiency
     return (f"{report.ref}: {human(report.size)} in {len(report.layers)} layers; efficiency {found.score:.2%}, "
-            f"wasted {human(found.wasted_bytes)} ({found.user_wasted_percent:.2%} of the bytes above the first layer)")
+            f"wasted {human(found.wasted_bytes)} ({found.user_wasted_percent:.2%} of the bytes above the first layer); "
+            f"hidden by later layers {human(report.hidden)}")
 
 
 def sections(report: ImageReport, rules: list[RuleResult]) -> list[Section]:
-    layer_rows = [[str(layer.index), human(layer.size), short(layer.instruction)] for layer in report.layers]
+    layer_rows = [[str(layer.index), human(layer.size), human(layer.hidden) if layer.hidden else "", short(layer.instruction)]
+                  for layer in report.layers]
     largest = [[path, human(size)] for path, size in report.largest]
     found = [[f.title, human(f.bytes), f"{f.layer}: {short(report.layers[f.layer].instruction, 50)}",
               ", ".join(f"{path} ({human(size)})" for path, size in f.top()), f.advice] for f in report.findings]
     wasted = [[waste.path, str(waste.count), human(waste.cumulative)] for waste in report.efficiency.inefficiencies[:10]]
     result = [
-        ("Layers", ["#", "size", "instruction"], layer_rows),
+        ("Layers", ["#", "size", "hidden later", "instruction"], layer_rows),
         ("Largest directories", ["directory", "size"], largest),
         ("Findings", ["what", "bytes", "layer", "biggest paths", "advice"], found),
         ("Wasted (paths in more than one layer)", ["path", "layers", "all copies"], wasted),

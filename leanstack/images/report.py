@@ -17,12 +17,14 @@ class Layer:
     digest: str
     size: int
     instruction: str
+    hidden: int  # bytes it wrote that later layers delete or replace
 
 
 @dataclass(frozen=True)
 class ImageReport:
     ref: str
     size: int  # every layer's bytes, as dive sums them
+    hidden: int  # bytes that later layers delete or replace: dive misses a deleted directory's
     layers: list[Layer]
     efficiency: Efficiency
     largest: list[tuple[str, int]]
@@ -48,12 +50,14 @@ def instructions(config: dict, count: int) -> list[str]:
 
 def build_report(ref: str, config: dict, digests: list[str], layers: list[list[Entry]],
                  top: int = 10) -> ImageReport:
-    final = stack(layers)
+    final, hidden = stack(layers)
     made = instructions(config, len(layers))
     return ImageReport(
         ref=ref,
         size=sum(layer_size(entries) for entries in layers),
-        layers=[Layer(i, digest, layer_size(entries), made[i]) for i, (digest, entries) in enumerate(zip(digests, layers))],
+        hidden=sum(hidden.values()),
+        layers=[Layer(i, digest, layer_size(entries), made[i], hidden.get(i, 0))
+                for i, (digest, entries) in enumerate(zip(digests, layers))],
         efficiency=efficiency(layers),
         largest=largest_directories(final, top),
         findings=findings(final),

@@ -71,9 +71,19 @@ def test_an_image_of_one_layer_or_of_nothing_is_efficient():
 
 
 def test_an_opaque_directory_hides_the_layers_below_in_the_final_filesystem():
-    tree = stack(layers(layer_tar(("file", "var/cache/a", 7), ("file", "keep", 1)),
+    tree, hidden = stack(layers(layer_tar(("file", "var/cache/a", 7), ("file", "keep", 1)),
                         layer_tar(("opaque", "var/cache"), ("file", "var/cache/b", 2))))
     assert {path: node.size for path, node in tree.items() if node.size} == {"/var/cache/b": 2, "/keep": 1}
+    assert hidden == {0: 7}
+
+
+def test_hidden_bytes_count_what_a_deleted_directory_held_which_dives_wasted_bytes_miss():
+    report = build_report("img", image_config(), ["a", "b", "c"], layers(
+        layer_tar(("dir", "root"), ("file", "root/keep", 5)),
+        layer_tar(("dir", "root"), ("dir", "root/.cache"), ("file", "root/.cache/pip/wheel", 900), ("file", "app", 10)),
+        layer_tar(("dir", "root"), ("whiteout", "root/.cache"), ("file", "app", 12))))
+    assert report.efficiency.wasted_bytes == 22  # only /app, seen twice
+    assert report.hidden == 910 and [layer.hidden for layer in report.layers] == [0, 910, 0]
 
 
 BLOATED = (
@@ -92,7 +102,7 @@ BLOATED = (
 
 
 def test_findings_name_each_kind_with_its_bytes_the_layer_that_added_it_and_what_to_remove():
-    found = {(f.kind, f.layer): (f.bytes, f.top()) for f in findings(stack(layers(*BLOATED)))}
+    found = {(f.kind, f.layer): (f.bytes, f.top()) for f in findings(stack(layers(*BLOATED))[0])}
     assert found == {
         ("jdk", 1): (4000, [("/usr/lib/jvm/java-17", 4000)]),
         ("compilers", 1): (3930, [("/usr/lib/gcc", 3000), ("/usr/bin/x86_64-linux-gnu-gcc-12", 900),
@@ -112,14 +122,14 @@ def test_a_file_a_later_layer_deleted_is_wasted_not_a_finding():
     report = build_report("bloated", image_config("ADD base", "RUN apt-get install gcc", "RUN pip install", "RUN rm"),
                           ["d0", "d1", "d2", "d3"], layers(*BLOATED))
     assert not any("/tmp" in path for f in report.findings for path in f.paths)
-    assert report.efficiency.wasted_bytes == 999
+    assert report.efficiency.wasted_bytes == 999 == report.hidden
     assert [layer.instruction for layer in report.layers] == ["ADD base", "RUN apt-get install gcc",
                                                               "RUN pip install", "RUN rm"]
     assert report.size == sum(layer.size for layer in report.layers) == 1655 + 8220 + 2499 + 0
 
 
 def test_largest_directories_sum_every_file_below_down_to_a_depth():
-    tree = stack(layers(*BLOATED[:2]))
+    tree, _ = stack(layers(*BLOATED[:2]))
     assert largest_directories(tree, count=3) == [("/usr", 9575), ("/usr/lib", 7000), ("/usr/lib/jvm", 4000)]
     assert largest_directories(tree, count=2, depth=1) == [("/usr", 9575), ("/var", 300)]
 
