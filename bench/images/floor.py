@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The floor runtime base against the old one, side by side in one run.
+
+  bases     3.11-runtime (minbase + python3, apt purged) vs 3.11-floor (distroless-like) and
+            3.11-floor-debug: uncompressed size (`docker image inspect .Size`)
+  apps      for each app: naive (bench/images/<app>/Dockerfile), optimized on 3.11-runtime and
+            optimized on 3.11-floor: size, each as a ratio of naive; start -> healthy under the
+            pod's hardening flags, confirmed by the image's exec probe (bench/images/run.py)
+  analysis  `leanstack images` on every image, read over the registry API: dive's efficiency,
+            wasted bytes, findings, and its wall time and peak memory (a child process each)
+
+Usage:
+  .venv/bin/python -m bench.images.floor [--apps api,worker] [--write-doc docs/benchmarks.md]
+
+Needs the engine, registry and bases (scripts/docker.sh, scripts/base-images.sh); redis-server for the
+worker. Images are tagged leanstack-bench/<app>:<variant> and pushed to the registry under that name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.images import run
+
+REGISTRY = run.REGISTRY
+BASES = {"runtime": f"{REGISTRY}/leanstack/python:3.11-runtime", "floor": f"{REGISTRY}/leanstack/python:3.11-floor",
+         "floor-debug": f"{REGISTRY}/leanstack/python:3.11-floor-debug"}
+VARIANTS = ("naive", "runtime", "floor")  # naive, then optimized on each runtime base
+
+
+def analyse(ref: str) -> dict:
+    """`leanstack images REF --format json` in a child process: its report, wall time and peak RSS."""
+    start = time.perf_counter()
+    child = subprocess.Popen([sys.executable, "-m", "leanstack.cli", "images", ref, "--format", "json"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=run.ROOT)
+    out = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode not in (0, 3):  # 3: a dive rule broken, still a report
+        raise SystemExit(f"leanstack images {ref} failed ({child.returncode})")
+    (report,) = json.loads(out)
+    return {"seconds": time.perf_counter() - start, "max_rss_mb": usage.ru_maxrss / 1024, "report": report}
+
+
+def push(tag: str) -> str:
+    ref = f"{REGISTRY}/{tag}"
+    run.sh(["docker", "tag", tag, ref])
+    run.sh(["docker", "push", "-q", ref])
+    return ref
+
+
+def bench_app(app: str, work: Path) -> dict:
+    opt_ctx, naive_ctx = run.make_contexts(app, work)
+    results = {}
+    for variant in VARIANTS:
+        tag = f"leanstack-bench/{app}:{variant}"
+        ctx, args = ((naive_ctx, {"BASE": run.BUILD_BASE}) if variant == "naive" else
+                     (opt_ctx, {"BUILD_BASE": run.BUILD_BASE, "RUNTIME_BASE": BASES[variant]}))
+        run.log(f"{app}/{variant}: build")
+        seconds = run.build(ctx, tag, args, no_cache=False)
+        size, layers = run.inspect(tag)
+        healthy = run.start_to_healthy(app, tag, hardened=variant != "naive")
+        found = analyse(push(tag))
+        results[variant] = {"size": size, "layers": layers, "build": seconds, "start": healthy, **found}
+        run.log(f"{app}/{variant}: {size / 1e6:.1f} MB, healthy in {healthy:.2f}s, "
+                f"leanstack images {found['seconds']:.2f}s / {found['max_rss_mb']:.0f} MB")
+    return results
+
+
+def base_table(sizes: dict[str, int], analyses: dict[str, dict]) -> str:
+    old = sizes["runtime"]
+    rows = ["| base | size | size / 3.11-runtime | files in findings |", "|---|---:|---:|---|"]
+    for name, size in sizes.items():
+        kinds = ", ".join(f"{f['kind']} {f['bytes'] / 1e6:.1f} MB" for f in analyses[name]["report"]["findings"][:4])
+        rows.append(f"| `{BASES[name].split('/', 1)[1]}` | {size / 1e6:.1f} MB | {size / old:.2f} | {kinds or 'none'} |")
+    return "\n".join(rows)
+
+
+def app_table(results: dict) -> str:
+    rows = ["| app | variant | size | size / naive | efficiency | wasted | start -> healthy | `leanstack images` |",
+            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for app, variants in results.items():
+        naive = variants["naive"]["size"]
+        for variant, r in variants.items():
+            eff = r["report"]["efficiency"]
+            label = "naive" if variant == "naive" else f"optimized on 3.11-{variant}"
+            rows.append(f"| {app} | {label} | {r['size'] / 1e6:.1f} MB | {r['size'] / naive:.2f} | {eff['score']:.4f} | "
+                        f"{eff['wasted_bytes'] / 1e6:.1f} MB | {r['start']:.2f} s | "
+                        f"{r['seconds']:.2f} s, {r['max_rss_mb']:.0f} MB |")
+    return "\n".join(rows)
+
+
+def write_doc(path: Path, section: str) -> None:
+    text = path.read_text()
+    pattern = re.compile(r"^## Image floor\n.*?(?=^## |\Z)", re.S | re.M)
+    text = pattern.sub(lambda _: section, text, count=1) if pattern.search(text) else text.rstrip("\n") + "\n\n" + section
+    path.write_text(text)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--apps", default="api,worker")
+    parser.add_argument("--write-doc", type=Path, help="replace the '## Image floor' section of this markdown file")
+    args = parser.parse_args()
+    apps = [app for app in args.apps.split(",") if app]
+    unknown = [app for app in apps if app not in run.APPS]
+    if unknown:
+        raise SystemExit(f"unknown app(s): {', '.join(unknown)}; choose from {', '.join(run.APPS)}")
+    run.BUILD = run.builder()
+    for image in (run.BUILD_BASE, *BASES.values()):
+        if run.sh(["docker", "image", "inspect", image], check=False).returncode != 0:
+            run.sh(["docker", "pull", "-q", image])
+    if "worker" in apps:
+        run.ensure_redis()
+    sizes = {name: run.inspect(ref)[0] for name, ref in BASES.items()}
+    base_analyses = {name: analyse(ref) for name, ref in BASES.items()}
+    with tempfile.TemporaryDirectory(prefix="leanstack-floor-") as work:
+        results = {app: bench_app(app, Path(work)) for app in apps}
+    tables = base_table(sizes, base_analyses) + "\n\n" + app_table(results)
+    print(tables)
+    if args.write_doc:
+        section = (f"## Image floor\n\nProduced by `python -m bench.images.floor {' '.join(sys.argv[1:])}` on "
+                   f"{time.strftime('%Y-%m-%d', time.gmtime())}. Machine: {run.machine()}.\n\n{tables}\n\n"
+                   "Sizes are uncompressed (`docker image inspect .Size`). Efficiency and wasted bytes are dive's "
+                   "(docs/images.md); start -> healthy runs the optimized images with `--read-only --tmpfs /tmp "
+                   "--user 10001 --cap-drop ALL --security-opt no-new-privileges` and confirms with the exec probe; "
+                   "`leanstack images` reads each image from the local registry (wall time, peak RSS of the process).\n\n")
+        write_doc(args.write_doc, section)
+        run.log(f"wrote section '## Image floor' in {args.write_doc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
