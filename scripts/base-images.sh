@@ -57,8 +57,10 @@ RUNTIME_PURGE=(apt libapt-pkg6.0 gpgv debian-archive-keyring libgnutls30 libhogw
 FLOOR_PKGS=(libgcc-s1 libstdc++6)
 DEBUG_PKGS=(busybox-static)
 # Not needed to run a program: the stdlib's tests, IDLE, Tk, turtle demos, ensurepip, pydoc's topic
-# data and 2to3; also every test/ and tests/ directory and the _test* extension modules.
+# data and 2to3; also every test/ and tests/ directory. Of the extension modules, the test ones and
+# nis (deprecated, gone in 3.13), which alone pulls in libnsl, libtirpc and Kerberos (1.8 MB).
 STDLIB_DROP=(test idlelib tkinter turtledemo ensurepip pydoc_data lib2to3 turtle.py)
+EXT_DROP=(nis '_test*' '_xxtest*' 'xxlimited*' _ctypes_test)  # name patterns, before .cpython-*.so
 # The fixed ids every leanstack workload runs as (the Dockerfiles' USER, the pods' runAsUser).
 APP_UID=10001
 
@@ -316,14 +318,19 @@ import_image() { # $1 = rootfs, $2 = ref, $3 = recipe hash, $4 = description, re
 # The files a Python process needs, as paths relative to the rootfs $1 (merged /usr: /lib/x -> usr/lib/x),
 # every symlink followed by its target.
 floor_paths() { # $1 = rootfs with RUNTIME_PKGS and FLOOR_PKGS installed
-  local root="$1" pkg path
+  local root="$1" pkg path modules drop skip=()
+  for drop in "${EXT_DROP[@]}"; do skip+=(-not -name "$drop.cpython-*.so"); done
+  # The extension modules the floor keeps, as paths inside the rootfs.
+  modules="$(find "$root/usr/lib/python3.11/lib-dynload" -name '*.so' "${skip[@]}" | sed "s#^$root##")"
   {
     printf '%s\n' bin lib lib64 sbin usr/bin/python3.11 usr/bin/python3 usr/bin/python usr/lib/python3.11 \
-      usr/lib/python3/dist-packages etc/ssl usr/lib/ssl usr/share/ca-certificates usr/share/zoneinfo \
+      usr/lib/python3/dist-packages etc/ssl usr/lib/ssl/cert.pem usr/lib/ssl/certs usr/lib/ssl/openssl.cnf \
+      usr/lib/ssl/private usr/share/ca-certificates usr/share/zoneinfo \
       etc/localtime etc/timezone etc/mime.types etc/nsswitch.conf etc/host.conf etc/os-release \
       usr/lib/os-release etc/debian_version etc/python3.11
     for pkg in "${FLOOR_PKGS[@]}"; do chroot "$root" dpkg-query -L "$pkg" | grep -E '\.so(\.[0-9]+)*$'; done
-    chroot "$root" /bin/sh -c 'ldd /usr/bin/python3.11 /usr/lib/python3.11/lib-dynload/*.so' \
+    # shellcheck disable=SC2086 # one path per word
+    chroot "$root" ldd /usr/bin/python3.11 $modules \
       | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}'
   } | sed -E 's#^/##; s#^(bin|sbin|lib|lib64)/#usr/\1/#' | sort -u | while read -r path; do
     [ -e "$root/$path" ] || [ -L "$root/$path" ] || continue
@@ -344,7 +351,7 @@ floor_rootfs() { # $1 = rootfs with RUNTIME_PKGS and FLOOR_PKGS installed, $2 = 
   tar --numeric-owner -C "$root" -c -T "$list" | tar --numeric-owner -C "$dest" -xp
   for drop in "${STDLIB_DROP[@]}"; do rm -rf "${stdlib:?}/$drop" "$stdlib/__pycache__/${drop%.py}".*; done
   find "$stdlib" -type d \( -name test -o -name tests -o -name idle_test \) -prune -exec rm -rf {} +
-  rm -f "$stdlib"/lib-dynload/{_test,_xxtest,xxlimited,_ctypes_test}*.so
+  for drop in "${EXT_DROP[@]}"; do find "$stdlib/lib-dynload" -name "$drop.cpython-*.so" -delete; done
   printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\napp:x:%s:%s:app:/tmp:/sbin/nologin\n' \
     "$APP_UID" "$APP_UID" >"$dest/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\napp:x:%s:\n' "$APP_UID" >"$dest/etc/group"
@@ -375,7 +382,7 @@ add_debug_shell() { # $1 = rootfs with DEBUG_PKGS installed, $2 = floor copy to 
 
 build_floor() {
   local ref="$REPO:3.11-floor" debug_ref="$REPO:3.11-floor-debug" root="$WORK/floor-src" hash debug_hash t
-  hash="$({ recipe_hash "${RUNTIME_PKGS[@]}" "floor: ${FLOOR_PKGS[*]}" "drop: ${STDLIB_DROP[*]}" "uid: $APP_UID"
+  hash="$({ recipe_hash "${RUNTIME_PKGS[@]}" "floor: ${FLOOR_PKGS[*]}" "drop: ${STDLIB_DROP[*]}" "ext: ${EXT_DROP[*]}" "uid: $APP_UID"
             declare -f floor_paths floor_rootfs; } | sha256sum | cut -c1-16)"
   debug_hash="$({ echo "$hash ${DEBUG_PKGS[*]}"; declare -f add_debug_shell; } | sha256sum | cut -c1-16)"
   if [ "${FORCE:-0}" != 1 ] && [ "$(registry_hash 3.11-floor)" = "$hash" ] \
