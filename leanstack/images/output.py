@@ -29,7 +29,7 @@ def short(text: str, width: int = 90) -> str:
 
 def summary(report: ImageReport) -> str:
     found = report.efficiency
-    return (f"{report.ref}: {human(report.size)} in {len(report.layers)} layers; efficiency {found.score:.2%}, "
+    return (f"{report.ref}: {human(report.size)} in {len(report.layers)} layer(s); efficiency {found.score:.2%}, "
             f"wasted {human(found.wasted_bytes)} ({found.user_wasted_percent:.2%} of the bytes above the first layer); "
             f"hidden by later layers {human(report.hidden)}")
 

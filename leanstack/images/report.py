@@ -42,8 +42,9 @@ def clean_instruction(created_by: str) -> str:
 
 def instructions(config: dict, count: int) -> list[str]:
     """What made each of `count` layers: the history entries that are not empty layers, in order
-    (as dive pairs them); "(missing)" where the history is shorter."""
-    made = [clean_instruction(h.get("created_by", "")) or "(no instruction)"
+    (as dive pairs them); a `docker import` has only a comment ("Imported from -"); "(missing)" where
+    the history is shorter."""
+    made = [clean_instruction(h.get("created_by") or h.get("comment") or "") or "(no instruction)"
             for h in config.get("history", []) if not h.get("empty_layer")]
     return (made + ["(missing)"] * count)[:count]
 

@@ -87,7 +87,7 @@ def test_hidden_bytes_count_what_a_deleted_directory_held_which_dives_wasted_byt
 
 
 BLOATED = (
-    layer_tar(("dir", "usr"), ("file", "usr/bin/bash", 1200), ("file", "usr/bin/dash", 100),
+    layer_tar(("dir", "usr"), ("file", "usr/bin/bash", 1200), ("file", "usr/bin/dash", 100), ("file", "usr/bin/perl", 400),
               ("file", "var/lib/dpkg/status", 300), ("file", "usr/share/doc/bash/copyright", 5),
               ("file", "usr/share/doc/bash/changelog.gz", 50)),
     layer_tar(("file", "usr/lib/gcc/x86_64-linux-gnu/12/cc1", 3000), ("file", "usr/bin/x86_64-linux-gnu-gcc-12", 900),
@@ -107,7 +107,7 @@ def test_findings_name_each_kind_with_its_bytes_the_layer_that_added_it_and_what
         ("jdk", 1): (4000, [("/usr/lib/jvm/java-17", 4000)]),
         ("compilers", 1): (3930, [("/usr/lib/gcc", 3000), ("/usr/bin/x86_64-linux-gnu-gcc-12", 900),
                                   ("/usr/include", 30)]),
-        ("shells", 0): (1300, [("/usr/bin/bash", 1200), ("/usr/bin/dash", 100)]),
+        ("shells", 0): (1700, [("/usr/bin/bash", 1200), ("/usr/bin/perl", 400), ("/usr/bin/dash", 100)]),
         ("caches", 2): (700, [("/root/.cache/pip", 700)]),
         ("tests", 2): (600, [("/opt/venv/lib/python3.11/site-packages/pandas/tests", 600)]),
         ("package-manager", 0): (300, [("/var/lib/dpkg", 300)]),
@@ -125,13 +125,13 @@ def test_a_file_a_later_layer_deleted_is_wasted_not_a_finding():
     assert report.efficiency.wasted_bytes == 999 == report.hidden
     assert [layer.instruction for layer in report.layers] == ["ADD base", "RUN apt-get install gcc",
                                                               "RUN pip install", "RUN rm"]
-    assert report.size == sum(layer.size for layer in report.layers) == 1655 + 8220 + 2499 + 0
+    assert report.size == sum(layer.size for layer in report.layers) == 2055 + 8220 + 2499 + 0
 
 
 def test_largest_directories_sum_every_file_below_down_to_a_depth():
     tree, _ = stack(layers(*BLOATED[:2]))
-    assert largest_directories(tree, count=3) == [("/usr", 9575), ("/usr/lib", 7000), ("/usr/lib/jvm", 4000)]
-    assert largest_directories(tree, count=2, depth=1) == [("/usr", 9575), ("/var", 300)]
+    assert largest_directories(tree, count=3) == [("/usr", 9975), ("/usr/lib", 7000), ("/usr/lib/jvm", 4000)]
+    assert largest_directories(tree, count=2, depth=1) == [("/usr", 9975), ("/var", 300)]
 
 
 def test_instructions_pair_layers_with_the_history_entries_that_made_them():
