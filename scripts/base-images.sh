@@ -52,9 +52,11 @@ RUNTIME_PURGE=(apt libapt-pkg6.0 gpgv debian-archive-keyring libgnutls30 libhogw
 
 # The floor copies files out of a rootfs with RUNTIME_PKGS + FLOOR_PKGS installed: the interpreter,
 # its stdlib and the shared libraries they link (found with ldd), plus FLOOR_PKGS' libraries:
+# all of glibc's (manylinux wheels link librt.so.1, libpthread.so.0, libdl.so.2, which glibc 2.34
+# folded into libc but still ships; its gconv charset modules stay out, as in the runtime base),
 # libgcc_s (glibc loads it for pthread_cancel) and libstdc++ (manylinux wheels may link it).
 # Extra runtime libraries (say libpq5) go into FLOOR_PKGS.
-FLOOR_PKGS=(libgcc-s1 libstdc++6)
+FLOOR_PKGS=(libc6 libgcc-s1 libstdc++6)
 DEBUG_PKGS=(busybox-static)
 # Not needed to run a program: the stdlib's tests, IDLE, Tk, turtle demos, ensurepip, pydoc's topic
 # data and 2to3; also every test/ and tests/ directory. Of the extension modules, the test ones and
@@ -328,7 +330,7 @@ floor_paths() { # $1 = rootfs with RUNTIME_PKGS and FLOOR_PKGS installed
       usr/lib/ssl/private usr/share/ca-certificates usr/share/zoneinfo \
       etc/localtime etc/timezone etc/mime.types etc/nsswitch.conf etc/host.conf etc/os-release \
       usr/lib/os-release etc/debian_version etc/python3.11
-    for pkg in "${FLOOR_PKGS[@]}"; do chroot "$root" dpkg-query -L "$pkg" | grep -E '\.so(\.[0-9]+)*$'; done
+    for pkg in "${FLOOR_PKGS[@]}"; do chroot "$root" dpkg-query -L "$pkg" | grep -E '\.so(\.[0-9]+)*$' | grep -v /gconv/; done
     # shellcheck disable=SC2086 # one path per word
     chroot "$root" ldd /usr/bin/python3.11 $modules \
       | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}'

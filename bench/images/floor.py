@@ -29,6 +29,7 @@ import time
 from pathlib import Path
 
 from bench.images import run
+from leanstack.images.output import human
 
 REGISTRY = run.REGISTRY
 BASES = {"runtime": f"{REGISTRY}/leanstack/python:3.11-runtime", "floor": f"{REGISTRY}/leanstack/python:3.11-floor",
@@ -75,26 +76,30 @@ def bench_app(app: str, work: Path) -> dict:
     return results
 
 
+def top_findings(analysis: dict, count: int = 4) -> str:
+    return ", ".join(f"{f['kind']} {human(f['bytes'])}" for f in analysis["report"]["findings"][:count]) or "none"
+
+
 def base_table(sizes: dict[str, int], analyses: dict[str, dict]) -> str:
     old = sizes["runtime"]
-    rows = ["| base | size | size / 3.11-runtime | files in findings |", "|---|---:|---:|---|"]
+    rows = ["| base | size | size / 3.11-runtime | findings |", "|---|---:|---:|---|"]
     for name, size in sizes.items():
-        kinds = ", ".join(f"{f['kind']} {f['bytes'] / 1e6:.1f} MB" for f in analyses[name]["report"]["findings"][:4])
-        rows.append(f"| `{BASES[name].split('/', 1)[1]}` | {size / 1e6:.1f} MB | {size / old:.2f} | {kinds or 'none'} |")
+        rows.append(f"| `{BASES[name].split('/', 1)[1]}` | {size / 1e6:.1f} MB | {size / old:.2f} | {top_findings(analyses[name])} |")
     return "\n".join(rows)
 
 
 def app_table(results: dict) -> str:
-    rows = ["| app | variant | size | size / naive | efficiency | wasted | start -> healthy | `leanstack images` |",
-            "|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| app | variant | size | layer tars | size / naive | efficiency | wasted | hidden | start -> healthy "
+            "| `leanstack images` | findings |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for app, variants in results.items():
         naive = variants["naive"]["size"]
         for variant, r in variants.items():
             eff = r["report"]["efficiency"]
             label = "naive" if variant == "naive" else f"optimized on 3.11-{variant}"
-            rows.append(f"| {app} | {label} | {r['size'] / 1e6:.1f} MB | {r['size'] / naive:.2f} | {eff['score']:.4f} | "
-                        f"{eff['wasted_bytes'] / 1e6:.1f} MB | {r['start']:.2f} s | "
-                        f"{r['seconds']:.2f} s, {r['max_rss_mb']:.0f} MB |")
+            rows.append(f"| {app} | {label} | {r['size'] / 1e6:.1f} MB | {r['report']['size'] / 1e6:.1f} MB | "
+                        f"{r['size'] / naive:.2f} | {eff['score']:.4f} | {eff['wasted_bytes'] / 1e6:.1f} MB | "
+                        f"{r['report']['hidden'] / 1e6:.1f} MB | {r['start']:.2f} s | "
+                        f"{r['seconds']:.2f} s, {r['max_rss_mb']:.0f} MB | {top_findings(r, 3)} |")
     return "\n".join(rows)
 
 
@@ -129,7 +134,8 @@ def main() -> int:
     if args.write_doc:
         section = (f"## Image floor\n\nProduced by `python -m bench.images.floor {' '.join(sys.argv[1:])}` on "
                    f"{time.strftime('%Y-%m-%d', time.gmtime())}. Machine: {run.machine()}.\n\n{tables}\n\n"
-                   "Sizes are uncompressed (`docker image inspect .Size`). Efficiency and wasted bytes are dive's "
+                   "Sizes are uncompressed (`docker image inspect .Size`); layer tars is the same counted independently "
+                   "by `leanstack images` from the pushed layer tars (sum of their entries). Efficiency and wasted bytes are dive's "
                    "(docs/images.md); start -> healthy runs the optimized images with `--read-only --tmpfs /tmp "
                    "--user 10001 --cap-drop ALL --security-opt no-new-privileges` and confirms with the exec probe; "
                    "`leanstack images` reads each image from the local registry (wall time, peak RSS of the process).\n\n")

@@ -40,6 +40,9 @@ def test_the_floor_holds_no_shell_package_manager_perl_or_coreutils(floor):
     assert [p for p in floor if p.startswith(("/usr/share/perl", "/usr/lib/x86_64-linux-gnu/perl", "/etc/apt",
                                               "/usr/lib/apt", "/var/lib/apt"))] == []
     assert "/usr/bin/python3.11" in floor and "/etc/ssl/certs/ca-certificates.crt" in floor
+    # glibc's stubs that manylinux wheels link (pydantic_core links librt.so.1)
+    assert {"/usr/lib/x86_64-linux-gnu/librt.so.1", "/usr/lib/x86_64-linux-gnu/libpthread.so.0",
+            "/usr/lib/x86_64-linux-gnu/libdl.so.2"} <= set(floor)
 
 
 def test_the_floors_stdlib_has_no_tests_idle_tk_or_ensurepip(floor):
