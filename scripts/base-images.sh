@@ -55,7 +55,7 @@ RUNTIME_PURGE=(apt libapt-pkg6.0 gpgv debian-archive-keyring libgnutls30 libhogw
 # all of glibc's (manylinux wheels link librt.so.1, libpthread.so.0, libdl.so.2, which glibc 2.34
 # folded into libc but still ships; its gconv charset modules stay out, as in the runtime base),
 # libgcc_s (glibc loads it for pthread_cancel) and libstdc++ (manylinux wheels may link it).
-# Extra runtime libraries (say libpq5) go into FLOOR_PKGS.
+# Extra runtime libraries (say libpq5) go into FLOOR_PKGS; what they link comes along.
 FLOOR_PKGS=(libc6 libgcc-s1 libstdc++6)
 DEBUG_PKGS=(busybox-static)
 # Not needed to run a program: the stdlib's tests, IDLE, Tk, turtle demos, ensurepip, pydoc's topic
@@ -320,20 +320,22 @@ import_image() { # $1 = rootfs, $2 = ref, $3 = recipe hash, $4 = description, re
 # The files a Python process needs, as paths relative to the rootfs $1 (merged /usr: /lib/x -> usr/lib/x),
 # every symlink followed by its target.
 floor_paths() { # $1 = rootfs with RUNTIME_PKGS and FLOOR_PKGS installed
-  local root="$1" pkg path modules drop skip=()
+  local root="$1" path modules libs drop pkg skip=()
   for drop in "${EXT_DROP[@]}"; do skip+=(-not -name "$drop.cpython-*.so"); done
-  # The extension modules the floor keeps, as paths inside the rootfs.
+  # The extension modules the floor keeps and FLOOR_PKGS' libraries, as paths inside the rootfs.
   modules="$(find "$root/usr/lib/python3.11/lib-dynload" -name '*.so' "${skip[@]}" | sed "s#^$root##")"
+  libs="$(for pkg in "${FLOOR_PKGS[@]}"; do
+    chroot "$root" dpkg-query -L "$pkg" | grep -E '\.so(\.[0-9]+)*$' | grep -v /gconv/; done)"
   {
     printf '%s\n' bin lib lib64 sbin usr/bin/python3.11 usr/bin/python3 usr/bin/python usr/lib/python3.11 \
       usr/lib/python3/dist-packages etc/ssl usr/lib/ssl/cert.pem usr/lib/ssl/certs usr/lib/ssl/openssl.cnf \
       usr/lib/ssl/private usr/share/ca-certificates usr/share/zoneinfo \
       etc/localtime etc/timezone etc/mime.types etc/nsswitch.conf etc/host.conf etc/os-release \
       usr/lib/os-release etc/debian_version etc/python3.11
-    for pkg in "${FLOOR_PKGS[@]}"; do chroot "$root" dpkg-query -L "$pkg" | grep -E '\.so(\.[0-9]+)*$' | grep -v /gconv/; done
+    echo "$libs"
     # shellcheck disable=SC2086 # one path per word
-    chroot "$root" ldd /usr/bin/python3.11 $modules \
-      | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}'
+    chroot "$root" ldd /usr/bin/python3.11 $modules $libs 2>/dev/null \
+      | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $2 ~ /^\(/ {print $1}' || true  # ldd fails on the static ones
   } | sed -E 's#^/##; s#^(bin|sbin|lib|lib64)/#usr/\1/#' | sort -u | while read -r path; do
     [ -e "$root/$path" ] || [ -L "$root/$path" ] || continue
     echo "$path"
