@@ -7,7 +7,9 @@
             optimized on 3.11-floor: size, each as a ratio of naive; start -> healthy under the
             pod's hardening flags, confirmed by the image's exec probe (bench/images/run.py)
   analysis  `leanstack images` on every image, read over the registry API: dive's efficiency,
-            wasted bytes, findings, and its wall time and peak memory (a child process each)
+            wasted bytes, findings, and its wall time and peak memory (a child process each);
+            also on the seeds' bloated "before" api (bench/images/bloated/Dockerfile: JRE, curl,
+            apt lists deleted a layer later, site-packages tests, on the build base)
 
 Usage:
   .venv/bin/python -m bench.images.floor [--apps api,worker] [--write-doc docs/benchmarks.md]
@@ -22,6 +24,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -80,6 +83,34 @@ def top_findings(analysis: dict, count: int = 4) -> str:
     return ", ".join(f"{f['kind']} {human(f['bytes'])}" for f in analysis["report"]["findings"][:count]) or "none"
 
 
+def bench_bloated(work: Path) -> dict:
+    """The seeds' "before" image (bench/images/bloated/Dockerfile) on a copy of apps/api."""
+    ctx = work / "api-bloated"
+    shutil.copytree(run.ROOT / "apps" / "api", ctx, ignore=shutil.ignore_patterns("__pycache__", ".dockerignore"))
+    shutil.copy(run.BENCH / "bloated" / "Dockerfile", ctx / "Dockerfile")
+    tag = "leanstack-bench/api:bloated"
+    run.log("api/bloated: build")
+    run.build(ctx, tag, {"BASE": run.BUILD_BASE}, no_cache=False)
+    found = analyse(push(tag))
+    run.log(f"api/bloated: leanstack images {found['seconds']:.2f}s / {found['max_rss_mb']:.0f} MB")
+    return {"size": run.inspect(tag)[0], **found}
+
+
+def bloated_table(bloated: dict, optimized: dict) -> str:
+    report = bloated["report"]
+    eff = report["efficiency"]
+    head = (f"`leanstack-bench/api:bloated`: {human(bloated['size'])} (layer tars {human(report['size'])}); efficiency "
+            f"{eff['score']:.4f}, wasted {human(eff['wasted_bytes'])}, hidden {human(report['hidden'])}; "
+            f"`leanstack images` {bloated['seconds']:.2f} s, {bloated['max_rss_mb']:.0f} MB. The optimized api on the "
+            f"floor is {optimized['size'] / bloated['size']:.2f} of it.\n\n")
+    rows = ["| finding | bytes | layer | biggest paths |", "|---|---:|---|---|"]
+    for f in report["findings"]:
+        paths = ", ".join(f"{path} ({human(size)})" for path, size in sorted(f["paths"].items(), key=lambda i: -i[1])[:3])
+        rows.append(f"| {f['title']} | {human(f['bytes'])} | {f['layer']}: "
+                    f"`{report['layers'][f['layer']]['instruction'][:60]}` | {paths} |")
+    return head + "\n".join(rows)
+
+
 def base_table(sizes: dict[str, int], analyses: dict[str, dict]) -> str:
     old = sizes["runtime"]
     rows = ["| base | size | size / 3.11-runtime | findings |", "|---|---:|---:|---|"]
@@ -129,7 +160,10 @@ def main() -> int:
     base_analyses = {name: analyse(ref) for name, ref in BASES.items()}
     with tempfile.TemporaryDirectory(prefix="leanstack-floor-") as work:
         results = {app: bench_app(app, Path(work)) for app in apps}
+        bloated = bench_bloated(Path(work)) if "api" in apps else None
     tables = base_table(sizes, base_analyses) + "\n\n" + app_table(results)
+    if bloated:
+        tables += "\n\n" + bloated_table(bloated, results["api"]["floor"])
     print(tables)
     if args.write_doc:
         section = (f"## Image floor\n\nProduced by `python -m bench.images.floor {' '.join(sys.argv[1:])}` on "

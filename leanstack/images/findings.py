@@ -58,7 +58,7 @@ RULES = (
          "a runtime image installs nothing; keep the database only if scanners need it",
          (r"(?P<root>/var/lib/(dpkg|rpm|apt))/", r"(?P<root>/lib/apk/db)/",
           r"(?P<root>/usr/(bin|sbin)/(dpkg|apt|apt-get|apt-cache|apt-config|apt-key|apk|rpm|yum|dnf|pip3?)[^/]*)$",
-          r"(?P<root>/usr/lib/apt)/", rf"{SITE}/pip/")),
+          r"(?P<root>/usr/lib/apt)/", rf"(?P<root>.*/{PY}/(site|dist)-packages/pip)/")),
     Rule("shells", "shells and perl",
          "exec probes can run Python; a runtime image needs no shell or perl (a -debug variant can keep a shell)",
          (r"(?P<root>/(usr/)?bin/(sh|bash|dash|zsh|ash|busybox|rbash|perl[0-9.]*))$",

@@ -96,7 +96,8 @@ BLOATED = (
     layer_tar(("file", "root/.cache/pip/http/a", 700), ("file", "tmp/scratch", 999),
               ("file", "opt/venv/lib/python3.11/site-packages/pandas/tests/test_a.py", 600),
               ("file", "opt/venv/lib/python3.11/site-packages/pandas/core/__pycache__/frame.cpython-311.pyc", 80),
-              ("file", "opt/venv/lib/python3.11/site-packages/pandas/core/frame.py", 120)),
+              ("file", "opt/venv/lib/python3.11/site-packages/pandas/core/frame.py", 120),
+              ("file", "opt/venv/lib/python3.11/site-packages/pip/__init__.py", 20)),
     layer_tar(("whiteout", "tmp/scratch")),
 )
 
@@ -111,6 +112,7 @@ def test_findings_name_each_kind_with_its_bytes_the_layer_that_added_it_and_what
         ("caches", 2): (700, [("/root/.cache/pip", 700)]),
         ("tests", 2): (600, [("/opt/venv/lib/python3.11/site-packages/pandas/tests", 600)]),
         ("package-manager", 0): (300, [("/var/lib/dpkg", 300)]),
+        ("package-manager", 2): (20, [("/opt/venv/lib/python3.11/site-packages/pip", 20)]),
         ("downloaders", 1): (250, [("/usr/bin/curl", 250)]),
         ("bytecode", 2): (80, [("/opt/venv/lib/python3.11/site-packages", 80)]),
         ("docs", 0): (50, [("/usr/share/doc", 50)]),  # the copyright file stays: it is the licence
@@ -125,7 +127,7 @@ def test_a_file_a_later_layer_deleted_is_wasted_not_a_finding():
     assert report.efficiency.wasted_bytes == 999 == report.hidden
     assert [layer.instruction for layer in report.layers] == ["ADD base", "RUN apt-get install gcc",
                                                               "RUN pip install", "RUN rm"]
-    assert report.size == sum(layer.size for layer in report.layers) == 2055 + 8220 + 2499 + 0
+    assert report.size == sum(layer.size for layer in report.layers) == 2055 + 8220 + 2519 + 0
 
 
 def test_largest_directories_sum_every_file_below_down_to_a_depth():
