@@ -58,7 +58,7 @@ def _budget(text: Optional[str]) -> Optional[Budget]:
 
 
 def _fail(err: Console, message: str, code: int) -> typer.Exit:
-    err.print(message, markup=False, highlight=False)
+    err.print(message, markup=False, highlight=False, emoji=False)  # a ref like repo:x: stays text
     return typer.Exit(code)
 
 

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -119,6 +120,21 @@ def test_an_image_that_cannot_be_read_is_one_line_naming_it_and_nothing_is_writt
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ImageReadError):
         read_image(ref, timeout=5)
+
+
+def test_an_image_missing_from_the_engine_is_named_as_written(monkeypatch):
+    class NoEngine:
+        class errors:  # noqa: N801  (the docker SDK's module layout)
+            DockerException = ImageNotFound = Exception
+
+        @staticmethod
+        def from_env():
+            raise NoEngine.errors.DockerException("connection refused")
+
+    monkeypatch.setitem(sys.modules, "docker", NoEngine)
+    result = runner.invoke(app, ["images", "shop/api:x"])
+    assert result.exit_code == 1
+    assert result.stderr == "image shop/api:x: no Docker engine answers (connection refused)\n"
 
 
 def test_a_rule_out_of_range_is_one_config_error_naming_its_key_path(tmp_path):
