@@ -74,7 +74,10 @@ def read_image(ref: str, platform: str = "linux/amd64", timeout: float = 30) -> 
 class Registry:
     def __init__(self, ref: str, parsed: Reference, timeout: float):
         self.ref, self.parsed, self.timeout = ref, parsed, timeout
-        self.base = f"http://{parsed.registry}/v2/{parsed.repository}"
+        # Plain HTTP on loopback, as Docker treats 127.0.0.0/8 and localhost as insecure registries.
+        host = (parsed.registry or "").rsplit(":", 1)[0]
+        scheme = "http" if host.startswith("127.") or host in ("localhost", "[::1]") else "https"
+        self.base = f"{scheme}://{parsed.registry}/v2/{parsed.repository}"
 
     def open(self, path: str, accept: Iterable[str] = ()) -> IO[bytes]:
         request = urllib.request.Request(f"{self.base}/{path}", headers={"Accept": ", ".join(accept)} if accept else {})
@@ -84,8 +87,9 @@ class Registry:
             if error.code == 404:
                 raise ImageReadError(f"image {self.ref}: not found in registry {self.parsed.registry} "
                                      f"(HTTP 404 for {path.split('/')[0]})") from None
+            hint = "; pull it and name the engine's image instead (no registry login here)" if error.code == 401 else ""
             raise ImageReadError(f"image {self.ref}: registry {self.parsed.registry} answered HTTP {error.code} "
-                                 f"for {path.split('/')[0]}") from None
+                                 f"for {path.split('/')[0]}{hint}") from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             raise ImageReadError(f"image {self.ref}: registry {self.parsed.registry} does not answer ({reason})") from None

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from leanstack.cli import app
 from leanstack.config.errors import ConfigError
 from leanstack.config.stack_file import load_stack_text
-from leanstack.images.source import ImageReadError, Reference, read_image, read_saved
+from leanstack.images.source import ImageReadError, Reference, Registry, read_image, read_saved
 from tests.unit.conftest import ROOT
 from tests.unit.image_tars import docker_save, image_config, layer_tar
 
@@ -75,6 +75,13 @@ def closed_port():
 ])
 def test_a_ref_names_a_registry_only_when_its_first_part_is_a_host(ref, parsed):
     assert Reference.parse(ref) == Reference(*parsed)
+
+
+@pytest.mark.parametrize(("ref", "base"), [("127.0.0.1:5000/a/b:c", "http://127.0.0.1:5000/v2/a/b"),
+                                          ("localhost:5000/b", "http://localhost:5000/v2/b"),
+                                          ("ghcr.io/org/app:1", "https://ghcr.io/v2/org/app")])
+def test_loopback_registries_are_plain_http_and_the_rest_https(ref, base):
+    assert Registry(ref, Reference.parse(ref), 1).base == base
 
 
 def test_an_image_is_read_over_the_registry_api_through_its_index(registry):
