@@ -12,7 +12,9 @@
             apt lists deleted a layer later, site-packages tests, on the build base)
 
 Usage:
-  .venv/bin/python -m bench.images.floor [--apps api,worker] [--write-doc docs/benchmarks.md]
+  .venv/bin/python -m bench.images.floor [--apps api,worker] [--write-doc docs/benchmarks.md] [--dive PATH]
+
+`--dive`: dive built from its Go module (`GOBIN=/tmp/dive-bin go install github.com/wagoodman/dive@v0.13.1`).
 
 Needs the engine, registry and bases (scripts/docker.sh, scripts/base-images.sh); redis-server for the
 worker. Images are tagged leanstack-bench/<app>:<variant> and pushed to the registry under that name.
@@ -54,6 +56,26 @@ def analyse(ref: str) -> dict:
     return {"seconds": time.perf_counter() - start, "max_rss_mb": usage.ru_maxrss / 1024, "report": report}
 
 
+def dive_agrees(tag: str, report: dict) -> str:
+    """dive's own CI numbers for the engine's copy of the image, against ours ("" without --dive)."""
+    if not DIVE:
+        return ""
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch, "dive.json")
+        run.sh([DIVE, "--ci", tag, "--json", str(out)], check=False, env={**os.environ, "CI": "true"})
+        image = json.loads(out.read_text())["image"]
+    ours = report["efficiency"]
+    same = image["efficiencyScore"] == ours["score"] and image["inefficientBytes"] == ours["wasted_bytes"]
+    return "same" if same else f"dive {image['efficiencyScore']:.6f} / {image['inefficientBytes']} B"
+
+
+def dive_version(binary: str) -> str:
+    """The module version Go stamped into the binary (`dive --version` says none for a go install)."""
+    found = run.sh(["go", "version", "-m", binary], check=False).stdout
+    match = re.search(r"^\s+mod\s+(\S+)\s+(\S+)", found, re.M)
+    return f"{match[1]} {match[2]}" if match else binary
+
+
 def push(tag: str) -> str:
     ref = f"{REGISTRY}/{tag}"
     run.sh(["docker", "tag", tag, ref])
@@ -73,6 +95,7 @@ def bench_app(app: str, work: Path) -> dict:
         size, layers = run.inspect(tag)
         healthy = run.start_to_healthy(app, tag, hardened=variant != "naive")
         found = analyse(push(tag))
+        found["dive"] = dive_agrees(tag, found["report"])
         results[variant] = {"size": size, "layers": layers, "build": seconds, "start": healthy, **found}
         run.log(f"{app}/{variant}: {size / 1e6:.1f} MB, healthy in {healthy:.2f}s, "
                 f"leanstack images {found['seconds']:.2f}s / {found['max_rss_mb']:.0f} MB")
@@ -92,6 +115,7 @@ def bench_bloated(work: Path) -> dict:
     run.log("api/bloated: build")
     run.build(ctx, tag, {"BASE": run.BUILD_BASE}, no_cache=False)
     found = analyse(push(tag))
+    found["dive"] = dive_agrees(tag, found["report"])
     run.log(f"api/bloated: leanstack images {found['seconds']:.2f}s / {found['max_rss_mb']:.0f} MB")
     return {"size": run.inspect(tag)[0], **found}
 
@@ -101,7 +125,8 @@ def bloated_table(bloated: dict, optimized: dict) -> str:
     eff = report["efficiency"]
     head = (f"`leanstack-bench/api:bloated`: {human(bloated['size'])} (layer tars {human(report['size'])}); efficiency "
             f"{eff['score']:.4f}, wasted {human(eff['wasted_bytes'])}, hidden {human(report['hidden'])}; "
-            f"`leanstack images` {bloated['seconds']:.2f} s, {bloated['max_rss_mb']:.0f} MB. The optimized api on the "
+            f"`leanstack images` {bloated['seconds']:.2f} s, {bloated['max_rss_mb']:.0f} MB"
+            f"{'; dive: ' + bloated['dive'] if DIVE else ''}. The optimized api on the "
             f"floor is {optimized['size'] / bloated['size']:.2f} of it.\n\n")
     rows = ["| finding | bytes | layer | biggest paths |", "|---|---:|---|---|"]
     for f in report["findings"]:
@@ -121,7 +146,7 @@ def base_table(sizes: dict[str, int], analyses: dict[str, dict]) -> str:
 
 def app_table(results: dict) -> str:
     rows = ["| app | variant | size | layer tars | size / naive | efficiency | wasted | hidden | start -> healthy "
-            "| `leanstack images` | findings |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+            "| `leanstack images` | findings | dive |", "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"]
     for app, variants in results.items():
         naive = variants["naive"]["size"]
         for variant, r in variants.items():
@@ -130,7 +155,7 @@ def app_table(results: dict) -> str:
             rows.append(f"| {app} | {label} | {r['size'] / 1e6:.1f} MB | {r['report']['size'] / 1e6:.1f} MB | "
                         f"{r['size'] / naive:.2f} | {eff['score']:.4f} | {eff['wasted_bytes'] / 1e6:.1f} MB | "
                         f"{r['report']['hidden'] / 1e6:.1f} MB | {r['start']:.2f} s | "
-                        f"{r['seconds']:.2f} s, {r['max_rss_mb']:.0f} MB | {top_findings(r, 3)} |")
+                        f"{r['seconds']:.2f} s, {r['max_rss_mb']:.0f} MB | {top_findings(r, 3)} | {r['dive']} |")
     return "\n".join(rows)
 
 
@@ -145,7 +170,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apps", default="api,worker")
     parser.add_argument("--write-doc", type=Path, help="replace the '## Image floor' section of this markdown file")
+    parser.add_argument("--dive", help="a dive binary: compare its --ci efficiency and wasted bytes with ours")
     args = parser.parse_args()
+    global DIVE, DIVE_VERSION
+    DIVE = args.dive
+    DIVE_VERSION = dive_version(DIVE) if DIVE else ""
     apps = [app for app in args.apps.split(",") if app]
     unknown = [app for app in apps if app not in run.APPS]
     if unknown:
@@ -172,11 +201,16 @@ def main() -> int:
                    "by `leanstack images` from the pushed layer tars (sum of their entries). Efficiency and wasted bytes are dive's "
                    "(docs/images.md); start -> healthy runs the optimized images with `--read-only --tmpfs /tmp "
                    "--user 10001 --cap-drop ALL --security-opt no-new-privileges` and confirms with the exec probe; "
-                   "`leanstack images` reads each image from the local registry (wall time, peak RSS of the process).\n\n")
+                   "`leanstack images` reads each image from the local registry (wall time, peak RSS of the process)"
+                   + (f"; dive: `{DIVE_VERSION}` `--ci` on the engine's copy, \"same\" when its efficiency and wasted "
+                      "bytes equal ours exactly" if DIVE else "") + ".\n\n")
         write_doc(args.write_doc, section)
         run.log(f"wrote section '## Image floor' in {args.write_doc}")
     return 0
 
+
+DIVE: str | None = None
+DIVE_VERSION = ""
 
 if __name__ == "__main__":
     sys.exit(main())
