@@ -105,6 +105,9 @@ class Registry:
         manifest = self.json(f"manifests/{self.parsed.reference}", (*INDEX_TYPES, *MANIFEST_TYPES))
         if manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
             manifest = self.json(f"manifests/{self.pick(manifest, platform)}", MANIFEST_TYPES)
+        if "config" not in manifest:
+            raise ImageReadError(f"image {self.ref}: registry {self.parsed.registry} sent a manifest without a config "
+                                 f"({manifest.get('mediaType') or 'schema ' + str(manifest.get('schemaVersion'))})")
         config = self.json(f"blobs/{manifest['config']['digest']}")
         digests = [layer["digest"] for layer in manifest.get("layers", [])]
         layers = []
