@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import re
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -29,7 +30,8 @@ def digest(data: bytes) -> str:
 
 
 class FakeRegistry(BaseHTTPRequestHandler):
-    """Distribution-spec reads of one image, `shop/api:dev`, behind an index as BuildKit pushes it."""
+    """Distribution-spec reads of one image, `shop/api:dev`, behind an index as BuildKit pushes it;
+    `built/<any service>:dev` serves the same image, as a stack's pushed builds."""
 
     blobs = {digest(blob): blob for blob in [json.dumps(CONFIG).encode(), *LAYERS]}
     manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -42,7 +44,7 @@ class FakeRegistry(BaseHTTPRequestHandler):
     def do_GET(self):  # noqa: N802 (http.server's name)
         routes = {"/v2/shop/api/manifests/dev": self.index, f"/v2/shop/api/manifests/{digest(self.manifest)}": self.manifest,
                   **{f"/v2/shop/api/blobs/{d}": blob for d, blob in self.blobs.items()}}
-        body = routes.get(self.path)
+        body = routes.get(re.sub(r"^/v2/built/[a-z]+/", "/v2/shop/api/", self.path))
         self.send_response(200 if body else 404)
         self.end_headers()
         self.wfile.write(body or b'{"errors": [{"code": "MANIFEST_UNKNOWN"}]}')
@@ -142,6 +144,22 @@ def test_an_image_missing_from_the_engine_is_named_as_written(monkeypatch):
     result = runner.invoke(app, ["images", "shop/api:x"])
     assert result.exit_code == 1
     assert result.stderr == "image shop/api:x: no Docker engine answers (connection refused)\n"
+
+
+def test_images_of_a_stack_are_held_to_its_rules_and_a_broken_one_names_its_key_path(registry, tmp_path):
+    text = (ROOT / "Pulumi.dev.yaml").read_text().replace(
+        "size_budget: 150Mi", "size_budget: 150Mi\n          rules: {highestUserWastedPercent: disabled}", 1)
+    (tmp_path / "Pulumi.dev.yaml").write_text(text + f"  leanstack:registry: {{server: '{registry}', prefix: built}}\n")
+    result = runner.invoke(app, ["images", "--stack", "dev", "--work-dir", str(tmp_path), "--format", "json"])
+    assert result.exit_code == 3
+    assert [report["ref"] for report in json.loads(result.stdout)] == [
+        f"{registry}/built/{service}:dev" for service in ("api", "worker", "web")]
+    broken = result.stderr.splitlines()
+    assert broken[0] == (f"image {registry}/built/api:dev breaks dive rule lowestEfficiency "
+                         "(services.api.image.build.rules.lowestEfficiency): efficiency 0.1398 is below 0.9")  # 650 / 4650
+    assert not any("built/api:dev breaks dive rule highestUserWastedPercent" in line for line in broken)
+    assert f"image {registry}/built/worker:dev breaks dive rule highestUserWastedPercent " \
+           "(services.worker.image.build.rules.highestUserWastedPercent)" in result.stderr
 
 
 def test_a_rule_out_of_range_is_one_config_error_naming_its_key_path(tmp_path):
