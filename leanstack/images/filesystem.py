@@ -78,21 +78,21 @@ class Node:
     layer: int
 
 
-def stack(layers: Iterable[list[Entry]], honor_opaque: bool = True) -> tuple[dict[str, Node], dict[int, int]]:
+def stack(layers: Iterable[list[Entry]]) -> tuple[dict[str, Node], dict[int, int]]:
     """The filesystem the layers make, bottom first, and by layer the bytes it wrote that later
     layers delete or replace (hidden: still pulled and stored, never seen). Directories a layer only
-    implies (a file under them, no header of their own) get an empty node, as dive's tree does;
-    dive also ignores opaque markers (`honor_opaque=False` reproduces that for its efficiency)."""
+    implies (a file under them, no header of their own) get an empty node, as dive's tree does."""
     tree: dict[str, Node] = {}
     hidden: dict[int, int] = {}
     for index, entries in enumerate(layers):
-        for node in apply_layer(tree, entries, index, honor_opaque):
+        for node in apply_layer(tree, entries, index):
             hidden[node.layer] = hidden.get(node.layer, 0) + node.size
     return tree, hidden
 
 
 def apply_layer(tree: dict[str, Node], entries: list[Entry], index: int, honor_opaque: bool = True) -> list[Node]:
-    """Put one layer on `tree`; return the lower layers' nodes it deleted or replaced."""
+    """Put one layer on `tree`; return the lower layers' nodes it deleted or replaced. dive ignores
+    opaque markers when it stacks layers: `honor_opaque=False` reproduces that for its efficiency."""
     gone: list[Node] = []
     if honor_opaque:
         for entry in entries:

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from leanstack.cli import app
 from leanstack.config.errors import ConfigError
 from leanstack.config.stack_file import load_stack_text
-from leanstack.images.source import ImageReadError, Reference, Registry, read_image, read_saved
+from leanstack.images.source import ChunkStream, ImageReadError, Reference, Registry, read_image, read_saved
 from tests.unit.conftest import ROOT
 from tests.unit.image_tars import docker_save, image_config, layer_tar
 
@@ -95,7 +95,9 @@ def test_an_image_is_read_over_the_registry_api_through_its_index(registry):
 
 def test_a_docker_save_stream_is_read_in_one_pass_shared_layers_included():
     plain = [layer_tar(("file", "a", 1)), layer_tar(("file", "b", 2))]
-    image = read_saved("x:y", io.BytesIO(docker_save(CONFIG, [plain[0], plain[1], plain[0]])))
+    archive = docker_save(CONFIG, [plain[0], plain[1], plain[0]])
+    chunks = (archive[at:at + 1000] for at in range(0, len(archive), 1000))  # as the SDK's save() yields it
+    image = read_saved("x:y", io.BufferedReader(ChunkStream(chunks)))
     assert [[entry.path for entry in layer] for layer in image.layers] == [["/a"], ["/b"], ["/a"]]
     assert image.config["history"][1]["created_by"] == "ADD rootfs"
 
