@@ -17,7 +17,8 @@ Usage:
 `--dive`: dive built from its Go module (`GOBIN=/tmp/dive-bin go install github.com/wagoodman/dive@v0.13.1`).
 
 Needs the engine, registry and bases (scripts/docker.sh, scripts/base-images.sh); redis-server for the
-worker. Images are tagged leanstack-bench/<app>:<variant> and pushed to the registry under that name.
+worker. Images are tagged leanstack-bench/<app>:<variant> and pushed to the registry under that name;
+the engine's copies are removed at the end unless --keep.
 """
 
 from __future__ import annotations
@@ -170,6 +171,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--apps", default="api,worker")
     parser.add_argument("--write-doc", type=Path, help="replace the '## Image floor' section of this markdown file")
+    parser.add_argument("--keep", action="store_true", help="keep the leanstack-bench/* images in the engine afterwards")
     parser.add_argument("--dive", help="a dive binary: compare its --ci efficiency and wasted bytes with ours")
     args = parser.parse_args()
     global DIVE, DIVE_VERSION
@@ -190,6 +192,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="leanstack-floor-") as work:
         results = {app: bench_app(app, Path(work)) for app in apps}
         bloated = bench_bloated(Path(work)) if "api" in apps else None
+    if not args.keep:  # the engine's copies; the registry keeps its blobs (docs/images.md, gotcha 7)
+        for tag in [f"leanstack-bench/{app}:{variant}" for app in apps for variant in VARIANTS] + ["leanstack-bench/api:bloated"]:
+            run.sh(["docker", "rmi", tag, f"{REGISTRY}/{tag}"], check=False)
     tables = base_table(sizes, base_analyses) + "\n\n" + app_table(results)
     if bloated:
         tables += "\n\n" + bloated_table(bloated, results["api"]["floor"])
