@@ -141,7 +141,8 @@ def base_table(sizes: dict[str, int], analyses: dict[str, dict]) -> str:
     old = sizes["runtime"]
     rows = ["| base | size | size / 3.11-runtime | findings |", "|---|---:|---:|---|"]
     for name, size in sizes.items():
-        rows.append(f"| `{BASES[name].split('/', 1)[1]}` | {size / 1e6:.1f} MB | {size / old:.2f} | {top_findings(analyses[name])} |")
+        rows.append(f"| `{BASES[name].split('/', 1)[1]}` | {size / 1e6:.1f} MB | {size / old:.2f} "
+                    f"| {top_findings(analyses[name])} |")
     return "\n".join(rows)
 
 
@@ -193,7 +194,8 @@ def main() -> int:
         results = {app: bench_app(app, Path(work)) for app in apps}
         bloated = bench_bloated(Path(work)) if "api" in apps else None
     if not args.keep:  # the engine's copies; the registry keeps its blobs (docs/images.md, gotcha 7)
-        for tag in [f"leanstack-bench/{app}:{variant}" for app in apps for variant in VARIANTS] + ["leanstack-bench/api:bloated"]:
+        tags = [f"leanstack-bench/{app}:{variant}" for app in apps for variant in VARIANTS] + ["leanstack-bench/api:bloated"]
+        for tag in tags:
             run.sh(["docker", "rmi", tag, f"{REGISTRY}/{tag}"], check=False)
     tables = base_table(sizes, base_analyses) + "\n\n" + app_table(results)
     if bloated:
@@ -203,7 +205,8 @@ def main() -> int:
         section = (f"## Image floor\n\nProduced by `python -m bench.images.floor {' '.join(sys.argv[1:])}` on "
                    f"{time.strftime('%Y-%m-%d', time.gmtime())}. Machine: {run.machine()}.\n\n{tables}\n\n"
                    "Sizes are uncompressed (`docker image inspect .Size`); layer tars is the same counted independently "
-                   "by `leanstack images` from the pushed layer tars (sum of their entries). Efficiency and wasted bytes are dive's "
+                   "by `leanstack images` from the pushed layer tars (sum of their entries). "
+                   "Efficiency and wasted bytes are dive's "
                    "(docs/images.md); start -> healthy runs the optimized images with `--read-only --tmpfs /tmp "
                    "--user 10001 --cap-drop ALL --security-opt no-new-privileges` and confirms with the exec probe; "
                    "`leanstack images` reads each image from the local registry (wall time, peak RSS of the process)"
