@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from scratch import ROOT, scratch_project
+from scratch import ROOT, on_kwok_nodes, scratch_project
 
 PINNED = "registry.example/shop/{}@sha256:" + "1" * 64
 
@@ -45,8 +45,10 @@ def prepare(directory: Path, stack: str, kubeconfig: str | None) -> dict:
         if "build" in service["image"] or "from" in service["image"]:
             service["image"] = {"ref": PINNED.format(name)}
     if kubeconfig:
-        config["leanstack:kubernetes"] = {"kubeconfig": kubeconfig}
-        config["leanstack:namespace"] = f"bench-{stack}-{secrets.token_hex(3)}"
+        ours = {key.split(":", 1)[1]: value for key, value in config.items()}
+        on_kwok_nodes(ours, kubeconfig)
+        ours["namespace"] = f"bench-{stack}-{secrets.token_hex(3)}"
+        document["config"] = {f"leanstack:{key}": value for key, value in ours.items()}
     path.write_text(yaml.safe_dump(document, sort_keys=False))
     return {**{k: v for k, v in os.environ.items()}, "PULUMI_BACKEND_URL": f"file://{directory / 'state'}",
             "PULUMI_CONFIG_PASSPHRASE": os.environ.get("PULUMI_CONFIG_PASSPHRASE", "leanstack-local-only")}

@@ -7,6 +7,20 @@ import shutil
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+# Stacks whose images are fake digests run on the local cluster's kwok nodes only: they select them
+# and tolerate their taint (scripts/cluster.sh), and claim volumes of the class that binds without a
+# node (nothing is mounted there); pods that must really run land on the real node.
+ON_KWOK_NODES = {"node_selector": {"type": "kwok"},
+                 "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}]}
+KWOK_STORAGE_CLASS = "kwok-hostpath"
+
+
+def on_kwok_nodes(config: dict, kubeconfig: str) -> None:
+    """Edit a stack's config mapping (keys without the project prefix) to run on the kwok nodes."""
+    config["kubernetes"] = {**config.get("kubernetes", {}), "kubeconfig": kubeconfig, **ON_KWOK_NODES}
+    for service in config["services"].values():
+        if "storage" in service:
+            service["storage"] = {**service["storage"], "storage_class": KWOK_STORAGE_CLASS}
 PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py",
                  "apps", "examples"]  # the leanstack package comes from the clone: .venv has it installed (editable)
 

@@ -3,6 +3,7 @@
     leanstack cost --stack prod [--format table|markdown|json|comment] [--fail-above 10%] [--all]
     leanstack render --stack prod --out rendered/prod
     leanstack rightsize --stack prod --prometheus URL [--window 14d] [--step 5m] [--strategy krr|vpa] [--write]
+    leanstack derive-stack --from dev --to local --kubeconfig PATH [--context NAME] [--image REPOSITORY=REF]
     leanstack images [REF...] [--stack dev] [--format table|markdown|json] [--top 10]
 """
 
@@ -28,7 +29,7 @@ from leanstack.costing.preview import PreviewError, run_preview
 from leanstack.images import output as image_output
 from leanstack.images.source import ImageReadError
 from leanstack.images.targets import Target, failure_lines, inspect, stack_targets
-from leanstack.rightsize import STRATEGIES, PrometheusError, analyze, parse_duration
+from leanstack.rightsize import STRATEGIES, PrometheusError, aligned_end, analyze, parse_duration, parse_instant
 from leanstack.rightsize import report as rightsize_report
 from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
 
@@ -149,17 +150,19 @@ def derive_stack(
     target: str = typer.Option(..., "--to", help="Name of the derived stack, e.g. local."),
     kubeconfig: str = typer.Option(..., "--kubeconfig", help="Kubeconfig (path) of the cluster to apply to."),
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context; its current one by default."),
+    images: list[str] = typer.Option([], "--image", help="REPOSITORY=REF (repeatable): every image ref of that repository "
+                                     "runs REF instead, e.g. postgres=127.0.0.1:5000/leanstack/postgres:15@sha256:<64 hex>."),
     work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
 ) -> None:
     """Write Pulumi.<TO>.yaml: stack FROM's config applied to a cluster; validated before it is written."""
-    from leanstack.config.derive import derived_stack_text
+    from leanstack.config.derive import ImageMappingError, derived_stack_text, image_mapping
 
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
     source_file, target_file = work_dir / stack_file_name(source), work_dir / stack_file_name(target)
     try:
-        text = derived_stack_text(read_stack_text(source_file), source_file.name, kubeconfig, context)
+        text = derived_stack_text(read_stack_text(source_file), source_file.name, kubeconfig, context, image_mapping(images))
         load_stack_text(text, target_file.name)
-    except ConfigError as error:
+    except (ConfigError, ImageMappingError) as error:
         raise _fail(err, str(error), 2)
     if not target_file.exists() or target_file.read_text(encoding="utf-8") != text:
         target_file.write_text(text, encoding="utf-8")
@@ -172,6 +175,8 @@ def rightsize(
     prometheus: str = typer.Option(..., "--prometheus", help="Base URL of Prometheus (or Thanos, Mimir, VictoriaMetrics)."),
     window: str = typer.Option("14d", "--window", help="How much usage history to read, e.g. 14d or 36h."),
     step: str = typer.Option("5m", "--step", help="Resolution of the usage samples, e.g. 5m."),
+    until: Optional[str] = typer.Option(None, "--until", help="End of the window: RFC 3339 or Unix seconds (default: now). "
+                                        "Two runs with the same --until read the same samples."),
     strategy: Strategy = typer.Option(Strategy("krr"), "--strategy", help="krr (Robusta KRR simple) or vpa (the VPA recommender)."),
     output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
     write: bool = typer.Option(False, "--write", help="Write the recommended values into Pulumi.<stack>.yaml."),
@@ -182,6 +187,10 @@ def rightsize(
     window_seconds, step_seconds = _duration(window, "--window"), _duration(step, "--step")
     if step_seconds >= window_seconds:
         raise typer.BadParameter(f"{step} is not shorter than --window {window}", param_hint="--step")
+    try:
+        end = aligned_end(parse_instant(until), step_seconds)
+    except ValueError as error:
+        raise typer.BadParameter(str(error), param_hint="--until") from None
     path = work_dir / stack_file_name(stack)
     try:
         config = load_stack_file(path)
@@ -190,7 +199,7 @@ def rightsize(
     try:
         with err.status(f"reading {len(config.services)} services' usage over {window} from {prometheus} ..."):
             recommendations = analyze(prometheus, config.namespace, current_specs(config), window_seconds,
-                                      strategy.value, step_seconds)
+                                      strategy.value, step_seconds, end=end)
     except PrometheusError as error:
         raise _fail(err, str(error), 1)
     try:
@@ -202,9 +211,9 @@ def rightsize(
     with err.status("pricing the change ..."):
         delta = rightsize_report.change_delta(stack, config, new_config)
     chosen = output or (ReportFormat.table if sys.stdout.isatty() else ReportFormat.markdown)
-    context = (stack, strategy.value, window, step, recommendations, changes, path.name, written)
+    context = (stack, strategy.value, window, step, end, recommendations, changes, path.name, written)
     if chosen is ReportFormat.json:
-        sys.stdout.write(rightsize_report.to_json(recommendations, changes, delta))
+        sys.stdout.write(rightsize_report.to_json(end, recommendations, changes, delta))
     elif chosen is ReportFormat.table:
         console = Console()
         rightsize_report.print_tables(console, *context)

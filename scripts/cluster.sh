@@ -4,6 +4,9 @@
 #   kwok (fake nodes and pods: no kubelet, no containers), orchestrated by kwokctl
 #   ("binary" runtime: plain processes, local binaries only, nothing downloaded).
 #
+#   plus one real node (scripts/node.sh: kubelet, containerd, kube-proxy, kube-router, CoreDNS) whose
+#   pods really run; the kwok nodes are tainted, so only pods that tolerate it land there.
+#
 # Usage: scripts/cluster.sh build       build the binaries into the cache (idempotent)
 #        scripts/cluster.sh up          build if needed, start, wait until ready (no-op when up)
 #        scripts/cluster.sh down        stop exactly the processes `up` started (by pid); data kept
@@ -55,6 +58,16 @@ binname() { case "$1" in go.etcd.io/etcd/server/v3) echo etcd ;; *) basename "$1
 # build_group NAME "LDFLAGS" PKG...: build PKGs of tools/cluster/NAME into $BIN, unless the
 # stamp (hash of the wrapper module + recipe) says they are already there.
 build_group() {
+  # One build per group at a time: a second `up` meanwhile waits, then finds the stamp. The lock's
+  # fd is closed right after: processes `up` starts later must not inherit (and hold) it.
+  mkdir -p "$STAMPS"
+  local lock status=0; exec {lock}>"$STAMPS/build-$1.lock"; flock "$lock"
+  build_group_locked "$@" || status=$?
+  exec {lock}>&-
+  return "$status"
+}
+
+build_group_locked() {
   local name="$1" ldflags="$2"; shift 2
   local src="$REPO/tools/cluster/$name" wd="$WORK/$name"
   local key stamp="$STAMPS/build-$name" b missing=0
@@ -87,9 +100,15 @@ cmd_build() {
   build_group kwok "-X sigs.k8s.io/kwok/pkg/consts.Version=$WV -X sigs.k8s.io/kwok/pkg/consts.KubeVersion=$KV" \
     sigs.k8s.io/kwok/cmd/kwok sigs.k8s.io/kwok/cmd/kwokctl
   build_group etcd "-X go.etcd.io/etcd/api/v3/version.GitSHA=v$EV" go.etcd.io/etcd/server/v3
+  # One go build: the commands share the compile of ~2,000 packages.
   build_group kubernetes "$kflags" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy k8s.io/kubernetes/test/images/agnhost
+  build_group coredns "-X github.com/coredns/coredns/coremain.GitCommit=v$LEANSTACK_COREDNS_VERSION" github.com/coredns/coredns
+  build_group kube-router "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$LEANSTACK_KUBE_ROUTER_VERSION" \
+    github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
+  build_group local-path-provisioner "" github.com/rancher/local-path-provisioner
   # (capture first: `cmd | grep -q` fails under pipefail when grep exits before cmd is done)
   local v
   v="$("$BIN/kube-apiserver" --version)"; [ "$v" = "Kubernetes v$KV" ] || die "kube-apiserver reports '$v', not v$KV"
@@ -132,6 +151,9 @@ options:
   securePort: true                # TLS, client certificates
   kubeAuthorization: true         # --authorization-mode=Node,RBAC
   kubeAdmission: true             # default admission chain (+ enable-admission-plugins below)
+  # The names and addresses pods use for the API server (the kubernetes Service, the node's relay).
+  kubeApiserverCertSANs: [${LEANSTACK_SERVICE_CIDR%.*/*}.1, $LEANSTACK_NODE_IP, kubernetes, kubernetes.default,
+                          kubernetes.default.svc, kubernetes.default.svc.cluster.local]
   quietPull: true
   cacheDir: $KWOK_HOME/cache
   # Local binaries only: kwokctl would otherwise download from dl.k8s.io / GitHub.
@@ -158,6 +180,25 @@ componentsPatches:
     value: X-Remote-Group
   - key: requestheader-extra-headers-prefix
     value: X-Remote-Extra-
+  # The real node (scripts/node.sh): the kubernetes Service's endpoint is the node's relay; logs and
+  # exec reach the kubelet at its InternalIP with a client certificate.
+  - key: advertise-address
+    value: $LEANSTACK_NODE_IP
+  - key: service-cluster-ip-range
+    value: $LEANSTACK_SERVICE_CIDR
+  - key: kubelet-preferred-address-types
+    value: InternalIP,Hostname
+  - key: kubelet-client-certificate
+    value: $pki/admin.crt
+  - key: kubelet-client-key
+    value: $pki/admin.key
+- name: kwok-controller
+  extraArgs:
+  # kwok fakes only its own nodes; by default it would fake the status of the real node's pods too.
+  - key: manage-all-nodes
+    value: "false"
+  - key: manage-nodes-with-annotation-selector
+    value: kwok.x-k8s.io/node=fake
 - name: kube-controller-manager
   extraArgs:
   # Authenticate callers of its secure port via the apiserver (as kubeadm does); without
@@ -199,20 +240,24 @@ metadata:
     kubernetes.io/arch: amd64
     topology.kubernetes.io/region: local
     topology.kubernetes.io/zone: local-${zones[$((i % 8))]}
+spec:
+  # Only for scheduling-only tests that tolerate it (leanstack:kubernetes.tolerations): a pod that
+  # must run never lands here.
+  taints: [{key: kwok.x-k8s.io/node, value: fake, effect: NoSchedule}]
 status:
   # kwok's default fake node declares no ephemeral-storage; our pods request it.
   capacity: {cpu: "32", memory: 128Gi, ephemeral-storage: 500Gi, pods: "110"}
   allocatable: {cpu: "32", memory: 128Gi, ephemeral-storage: 500Gi, pods: "110"}
 YAML
   done
+  # kwok-hostpath: claims of the kwok-only tests (bound at once, nothing mounted); the default class
+  # `standard` is the real node's (scripts/node.sh: local-path-provisioner).
   cat <<'YAML'
 ---
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
 metadata:
-  name: standard
-  annotations:
-    storageclass.kubernetes.io/is-default-class: "true"
+  name: kwok-hostpath
 provisioner: kubernetes.io/host-path
 reclaimPolicy: Delete
 volumeBindingMode: Immediate
@@ -250,6 +295,8 @@ cmd_up() {
   cmd_build
   if is_up; then
     log "already up (kubeconfig: $KUBECONFIG_PATH)"
+    cluster_objects | kc apply -f - >/dev/null   # what an older version of this script did not apply yet
+    "$SCRIPT_DIR/node.sh" up
     return 0
   fi
   local t0 cfg_new; t0=$(date +%s%N)
@@ -280,6 +327,7 @@ cmd_up() {
   cluster_objects | kc apply -f - >/dev/null
   wait_for 60 "$NODES Ready node(s)" nodes_ready
   wait_for 60 "the default service account" kc -n default get serviceaccount default
+  "$SCRIPT_DIR/node.sh" up
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   log "ready in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s: Kubernetes v$KV, $NODES fake node(s), StorageClass standard (default)"
   log "kubeconfig: $KUBECONFIG_PATH"
@@ -304,6 +352,7 @@ stop_leftovers() {
 cmd_down() {
   local purge=0; [ "${1:-}" = --purge ] && purge=1
   [ -d "$CLUSTER_WORKDIR" ] || { log "not created; nothing to stop"; return 0; }
+  "$SCRIPT_DIR/node.sh" down "$@"
   local started; started="$(pids | awk '{print $2}' | xargs)"
   if [ "$purge" = 1 ] && readyz; then
     # The empty directories the hostPath provisioner made for still-bound volumes.
@@ -341,6 +390,7 @@ cmd_status() {
     fi
   done < <(pids)
   [ -n "$(pids)" ] || state=down
+  "$SCRIPT_DIR/node.sh" status || state=down
   if [ "$state" = up ] && readyz; then
     kc get nodes -o wide 2>/dev/null | sed 's/^/  /'
     echo "state: up"; return 0

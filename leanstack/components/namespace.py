@@ -2,32 +2,33 @@
 footprint with a ResourceQuota, sets container defaults with a LimitRange, and denies all traffic
 that no policy admits (DNS excepted)."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from leanstack.components.declare import declare
-from leanstack.config.schema import LimitRangeDefaults, WorkloadSpec
+from leanstack.config.resolve import ContainerDefaults, Workload
 from leanstack.render import namespace as render
 from leanstack.render.objects import NamespaceContext, Scope
 
 
 @dataclass(frozen=True)
 class HardenedNamespaceArgs:
-    """name: the namespace. workloads: what it will hold (the quota is their peak footprint: each at
-    max replicas plus its rollout surge; the limit range's maxima are their largest limits).
-    labels: added to every object. environment: dev, staging or prod, as a label the policies read.
-    limit_range: requests and limits of containers that state none (default 50m/64Mi, 250m/256Mi)."""
+    """A namespace and the workloads it will hold (leanstack.config.resolve.Workload)."""
 
     name: str
-    workloads: Sequence[WorkloadSpec]
+    """The namespace. Required."""
+    workloads: Sequence[Workload]
+    """What it will hold: the quota is their peak footprint (each at max replicas plus its rollout
+    surge), the limit range's maxima their largest limits. Required."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Added to every object. Default none."""
     environment: Optional[str] = None
-    limit_range: LimitRangeDefaults = field(default_factory=LimitRangeDefaults)
+    """dev, staging or prod, written as a label the policies read. Default None: no label."""
+    limit_range: ContainerDefaults = field(default_factory=ContainerDefaults)
+    """Requests and limits of containers that state none. Default 50m/64Mi/64Mi, 250m/256Mi/256Mi."""
 
     def context(self) -> NamespaceContext:
         return NamespaceContext(Scope(self.name, self.labels, self.environment), self.workloads, self.limit_range)
@@ -38,7 +39,7 @@ class HardenedNamespace(pulumi.ComponentResource):
 
     namespace: k8s.core.v1.Namespace
     name: pulumi.Output[str]
-    manifests: list[dict]
+    manifests: list[dict[str, Any]]
 
     def __init__(self, name: str, args: HardenedNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:namespace:HardenedNamespace", name, None, opts)

@@ -1,9 +1,10 @@
 """Platform: one stack, built from its validated stack file.
 
-This is the one place that maps the stack file onto the components (`namespace_args`,
-`service_args`). Providers are explicit (Pulumi.yaml disables the default ones): Kubernetes targets
+This is the one place that maps the stack file onto the components: it builds the images the stack
+file names, binds the rest with `leanstack.config.resolve` and loops over the bound services
+(`namespace_args`, `service_args`). Providers are explicit (Pulumi.yaml disables the default ones): Kubernetes targets
 the cluster the config names or, with none, renders manifests to `rendered/<stack>/`; images build
-with BuildKit. Order: providers -> HardenedNamespace -> an OptimizedImage per built service -> a
+with BuildKit. Order: providers -> an OptimizedImage per built service -> HardenedNamespace -> a
 RightSizedService per service, each depending on the namespace.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import pulumi
 import pulumi_docker_build as docker_build
@@ -21,15 +22,16 @@ from leanstack.components.image import OptimizedImage, OptimizedImageArgs, local
 from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
 from leanstack.components.service import RightSizedService, RightSizedServiceArgs
 from leanstack.config.errors import ConfigError
-from leanstack.config.files import read_config_files
+from leanstack.config.files import read_build_secrets, read_config_files
 from leanstack.config.lint import warnings as config_warnings
+from leanstack.config.resolve import Service, Stack, resolve
+from leanstack.config.resolve import builds as resolve_builds
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import PROJECT, stack_file_name, validate_config
 from leanstack.costing.checks import platform_problems
 from leanstack.costing.price import price_objects
 from leanstack.costing.usage import ImageUsage
 from leanstack.images.source import ImageContents, read_image
-from leanstack.render.objects import IngressSettings
 
 
 def config_from_engine() -> StackConfig:
@@ -63,35 +65,16 @@ def render_directory(config: StackConfig, stack: str) -> Optional[str]:
     return config.kubernetes.render_dir or f"rendered/{stack}"
 
 
-def namespace_args(config: StackConfig) -> HardenedNamespaceArgs:
-    return HardenedNamespaceArgs(name=config.namespace, workloads=list(config.services.values()), labels=config.labels,
-                                 environment=config.environment, limit_range=config.limit_range)
+def namespace_args(stack: Stack) -> HardenedNamespaceArgs:
+    return HardenedNamespaceArgs(name=stack.namespace, workloads=[service.workload for service in stack.services],
+                                 labels=stack.labels, environment=stack.environment, limit_range=stack.limit_range)
 
 
-def service_args(config: StackConfig, service: str, image: pulumi.Input[str],
-                 secret_env: Optional[Mapping[str, pulumi.Input[str]]] = None,
-                 rollout_after: Sequence[pulumi.Resource] = (),
-                 config_files: Optional[Mapping[str, str]] = None,
-                 secret_files: Optional[Mapping[str, pulumi.Input[str]]] = None,
-                 images: Optional[Mapping[str, pulumi.Input[str]]] = None) -> RightSizedServiceArgs:
-    """The args of one service's component; `images` holds every service's image (by service name)."""
-    spec = config.services[service]
-    return RightSizedServiceArgs(
-        namespace=config.namespace,
-        workload=spec,
-        image=image,
-        peer_ports={peer: config.services[peer].port for peer in spec.depends_on},
-        labels=config.labels,
-        environment=config.environment,
-        ingress=IngressSettings(config.ingress_namespace, config.ingress_class, config.ingress_publishes_status),
-        secret_env=secret_env or {},
-        await_timeout_seconds=config.kubernetes.await_timeout_seconds,
-        rollout_after=rollout_after,
-        config_files=config_files or {},
-        secret_files=secret_files or {},
-        peer_images={extra.image.from_: (images or {})[extra.image.from_]
-                     for extra in spec.extra_containers if extra.image and extra.image.from_},
-    )
+def service_args(stack: Stack, service: Service, rollout_after: Sequence[k8s.batch.v1.Job] = ()) -> RightSizedServiceArgs:
+    return RightSizedServiceArgs(namespace=stack.namespace, workload=service.workload, image=service.image,
+                                 labels=stack.labels, environment=stack.environment, ingress=stack.ingress,
+                                 await_timeout_seconds=stack.await_timeout_seconds, placement=stack.placement,
+                                 rollout_after=rollout_after)
 
 
 @dataclass(frozen=True)
@@ -102,7 +85,8 @@ class PlatformArgs:
     measure_image_size: Callable[[str], int] = local_image_size
     # How built images are read for their dive rules; the registry API by default.
     read_image: Callable[[str], ImageContents] = read_image
-    # Where config_files sources are read from: the project directory (the engine runs the program there).
+    # Where config_files sources and relative build secret files are read from: the project directory
+    # (the engine runs the program there).
     project_dir: Path = field(default_factory=Path.cwd)
 
 
@@ -118,7 +102,9 @@ class Platform(pulumi.ComponentResource):
         config = args.config
         cluster = config.kubernetes
         try:  # read before anything is registered: a missing file stops the program like bad config
-            contents = read_config_files(config.services, args.project_dir, stack_file_name(args.stack))
+            source = stack_file_name(args.stack)
+            contents = read_config_files(config.services, args.project_dir, source)
+            builds = resolve_builds(config, read_build_secrets(config.services, args.project_dir, source))
         except ConfigError as error:
             raise pulumi.RunError(str(error)) from None
         kubernetes = k8s.Provider(
@@ -129,12 +115,6 @@ class Platform(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         in_cluster = pulumi.ResourceOptions(parent=self, providers=[kubernetes])
-        namespace = HardenedNamespace(name, namespace_args(config), opts=in_cluster)
-
-        builds = {service: spec.image.build for service, spec in config.services.items() if spec.image.build}
-        images: dict[str, pulumi.Input[str]] = {
-            service: spec.image.ref for service, spec in config.services.items() if spec.image.ref
-        }
         self.images = {}
         if builds:
             engine = docker_build.Provider(f"{name}-docker-build", opts=pulumi.ResourceOptions(parent=self))
@@ -147,33 +127,24 @@ class Platform(pulumi.ComponentResource):
                         repository=f"{config.registry.server}/{config.registry.prefix}/{service}",
                         tag=args.stack,
                         builder=config.image_builder,
-                        measure_size=args.measure_image_size,
-                        read_image=args.read_image,
                     ),
                     opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
+                    measure_size=args.measure_image_size,
+                    read_image=args.read_image,
                 )
-                images[service] = self.images[service].ref
-        for service, spec in config.services.items():
-            if spec.image.from_:  # another service's build: the same digest, built once
-                images[service] = images[config.built_image_of(service)]
-
-        secrets = pulumi.Config()
+        stack = resolve(config, {service: image.ref for service, image in self.images.items()}, contents,
+                        pulumi.Config().require_secret)
+        namespace = HardenedNamespace(name, namespace_args(stack), opts=in_cluster)
         services: dict[str, RightSizedService] = {}
         # A service running another's image comes after it: it rolls only once that image's migration ran.
-        for service in sorted(config.services, key=lambda name: config.services[name].image.from_ is not None):
-            spec = config.services[service]
-            owner = services.get(spec.image.from_ or "")
-            services[service] = RightSizedService(
-                service,
-                service_args(config, service, images[service],
-                             {env: secrets.require_secret(key) for env, key in spec.secret_env.items()},
-                             rollout_after=[owner.migration] if owner and owner.migration else [],
-                             config_files=contents[service],
-                             secret_files={file: secrets.require_secret(key) for file, key in spec.secret_files.items()},
-                             images=images),
+        for service in sorted(stack.services, key=lambda bound: bound.image_owner is not None):
+            owner = services.get(service.image_owner or "")
+            services[service.name] = RightSizedService(
+                service.name,
+                service_args(stack, service, rollout_after=[owner.migration] if owner and owner.migration else []),
                 opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes], depends_on=[namespace]),
             )
-        self.services = {service: services[service] for service in config.services}
+        self.services = {service.name: services[service.name] for service in stack.services}
         self.namespace = namespace.name
         declared = namespace.manifests + [m for component in self.services.values() for m in component.manifests]
         # Priced from the objects themselves, so `pulumi preview` shows `cost` change before apply.

@@ -6,67 +6,49 @@ schedule, Deployment or StatefulSet (with its headless Service),
 Service and Ingress when it has a port / is public, HPA when autoscaled, PDB when it always runs 2+ pods.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from leanstack.components.declare import declare
-from leanstack.config.schema import WorkloadSpec
+from leanstack.config.resolve import Ingress, Placement, Workload
 from leanstack.kube import names
 from leanstack.render import config_files, jobs, network, scaling, workload
-from leanstack.render.objects import IngressSettings, Scope, ServiceContext
+from leanstack.render.objects import Scope, ServiceContext
 
 
 @dataclass(frozen=True)
 class RightSizedServiceArgs:
-    """namespace: where it runs (e.g. a HardenedNamespace's name). workload: size, scaling, probes,
-    storage, exposure and peers, with secure defaults (see leanstack.config.schema.WorkloadSpec).
-    image: what runs, ideally pinned by digest. peer_ports: the port of each service in
-    workload.depends_on. labels: added to every object. environment: dev, staging or prod (prod
-    spreads replicas across zones). ingress: the controller public services admit (default
-    ingress-nginx, class nginx). secret_env: the value of each env var in workload.secret_env,
-    stored in a Secret. name: the Kubernetes name, the component's name by default.
-    await_timeout_seconds: how long `up` waits for the Deployment to become ready (provider default 600).
-    rollout_after: resources the workload waits for besides its own migration (e.g. the migration of
-    the service whose image it runs). config_files: the content of each file in workload.config_files.
-    secret_files: the value of each file in workload.secret_files, stored in a Secret.
-    peer_images: the image of each service a sidecar or init container takes its image `from`."""
+    """One service: its bound workload (leanstack.config.resolve.Workload) and where it runs."""
 
     namespace: str
-    workload: WorkloadSpec
+    """Where it runs, e.g. a HardenedNamespace's name. Required."""
+    workload: Workload
+    """Size, scaling, probes, storage, exposure, peers, files and secrets, with secure defaults. Required."""
     image: pulumi.Input[str]
-    peer_ports: Mapping[str, int] = field(default_factory=dict)
+    """What the main container runs, ideally pinned by digest. Required."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    """Added to every object. Default none."""
     environment: Optional[str] = None
-    ingress: IngressSettings = field(default_factory=IngressSettings)
-    secret_env: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """dev, staging or prod (prod spreads replicas across zones). Default None: no label."""
+    ingress: Ingress = field(default_factory=Ingress)
+    """The controller public services admit. Default ingress-nginx, class nginx, not awaited."""
     name: Optional[str] = None
+    """The Kubernetes name. Default None: the component's name."""
     await_timeout_seconds: Optional[int] = None
-    rollout_after: Sequence[pulumi.Resource] = ()
-    config_files: Mapping[str, str] = field(default_factory=dict)
-    secret_files: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    peer_images: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """How long `up` waits for the workload to become ready. Default None: the provider's 600."""
+    rollout_after: Sequence[k8s.batch.v1.Job] = ()
+    """Migration Jobs the workload waits for besides its own (e.g. that of the service whose image
+    it runs). Default none."""
+    placement: Placement = field(default_factory=Placement)
+    """The node labels its pods require and the taints they tolerate. Default none."""
 
     def context(self, default_name: str) -> ServiceContext:
         scope = Scope(self.namespace, self.labels, self.environment)
-        return ServiceContext(self.name or default_name, scope, self.workload, self.peer_ports, self.ingress,
-                              self.await_timeout_seconds, self.config_files, self.extra_images())
-
-    def extra_images(self) -> dict[str, pulumi.Input[str]]:
-        """The image of each sidecar or init container that names one."""
-        found = {}
-        for extra in self.workload.extra_containers:
-            if extra.image is not None and extra.image.from_ is not None:
-                if extra.image.from_ not in self.peer_images:
-                    raise ValueError(f"{extra.name}: peer_images has no image for {extra.image.from_} (its image.from)")
-                found[extra.name] = self.peer_images[extra.image.from_]
-            elif extra.image is not None:
-                found[extra.name] = extra.image.ref
-        return found
+        return ServiceContext(self.name or default_name, scope, self.workload, self.ingress, self.await_timeout_seconds,
+                              self.placement)
 
 
 class RightSizedService(pulumi.ComponentResource):
@@ -78,24 +60,20 @@ class RightSizedService(pulumi.ComponentResource):
     deployment_name: pulumi.Output[str]
     image: pulumi.Output[str]
     address: Optional[str]
-    manifests: list[dict]
+    manifests: list[dict[str, Any]]
 
     def __init__(self, name: str, args: RightSizedServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:service:RightSizedService", name, None, opts)
         context = args.context(name)
         spec = context.spec
-        for field_name, given in (("secret_env", args.secret_env), ("secret_files", args.secret_files)):
-            missing = sorted(set(getattr(spec, field_name)) - set(given))
-            if missing:
-                raise ValueError(f"service {context.name}: {field_name} has no value for {', '.join(missing)}")
         self.manifests = declared = []
         # What a pod of the service needs before it starts: its account, secrets and network policy.
         prerequisites = [declare(self, declared, k8s.core.v1.ServiceAccount, f"{name}-sa", workload.service_account(context))]
         if spec.secret_env:
-            values = {env: pulumi.Output.secret(args.secret_env[env]) for env in spec.secret_env}
+            values = {secret.name: pulumi.Output.secret(secret.value) for secret in spec.secret_env}
             prerequisites.append(declare(self, declared, k8s.core.v1.Secret, f"{name}-env", workload.env_secret(context, values)))
         if spec.secret_files:
-            files = {file: pulumi.Output.secret(args.secret_files[file]) for file in spec.secret_files}
+            files = {file.name: pulumi.Output.secret(file.value) for file in spec.secret_files}
             prerequisites.append(declare(self, declared, k8s.core.v1.Secret, f"{name}-files",
                                          config_files.files_secret(context, files)))
         if spec.config_files:
@@ -114,7 +92,7 @@ class RightSizedService(pulumi.ComponentResource):
         # The workload starts after what its pods need (or the ReplicaSet backs off on a missing
         # service account), and rolls only after the new image's migration succeeded.
         rollout_after = [*prerequisites, *args.rollout_after, *([self.migration] if self.migration else [])]
-        stateful = spec.workload == "statefulset"
+        stateful = spec.stateful
         if stateful:  # the governing Service exists before the StatefulSet's first pod
             rollout_after.append(declare(self, declared, k8s.core.v1.Service, f"{name}-headless",
                                          network.headless_service(context)))

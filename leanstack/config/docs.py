@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from leanstack.config import walk
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import PATTERN_MEANINGS
 
@@ -51,24 +52,11 @@ def _render_model(model: type[BaseModel], prefix: str, sections: list[str], seen
         rows.append(
             f"| `{key}` | {type_name} | {_default(field)} | {_allowed(field)} | {field.description or ''} |"
         )
-        for inner, suffix in _models_in(field.annotation):
+        for inner, suffix in walk.models_in(field.annotation):
             nested.append((inner, f"{prefix}{key}{suffix}."))
     sections.append(f"## `{title}`\n\n{doc}\n\n" + "\n".join(rows) + "\n")
     for inner, inner_prefix in nested:
         _render_model(inner, inner_prefix, sections, seen)
-
-
-def _models_in(annotation: Any) -> list[tuple[type[BaseModel], str]]:
-    origin = typing.get_origin(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [(annotation, "")]
-    if origin in (typing.Union, types.UnionType):
-        return [found for arg in typing.get_args(annotation) for found in _models_in(arg)]
-    if origin is dict:
-        return [(model, ".<name>" + suffix) for model, suffix in _models_in(typing.get_args(annotation)[1])]
-    if origin is list:
-        return [(model, "[]" + suffix) for model, suffix in _models_in(typing.get_args(annotation)[0])]
-    return []
 
 
 def _type_name(annotation: Any) -> str:
@@ -108,7 +96,7 @@ def _default(field: FieldInfo) -> str:
 
 def _allowed(field: FieldInfo) -> str:
     limits = []
-    for item in _metadata(field):
+    for item in walk.constraints(field):
         if isinstance(item, Ge):
             limits.append(f">= {item.ge}")
         elif isinstance(item, Gt):
@@ -127,23 +115,6 @@ def _allowed(field: FieldInfo) -> str:
             limits.append({"_positive_quantity": "positive quantity", "_absolute_path": "absolute path",
                            "_http_path": "path starting with /", "_cidr": "CIDR block"}.get(validator.__name__, ""))
     return "; ".join(limit for limit in limits if limit)
-
-
-def _metadata(field: FieldInfo) -> list[Any]:
-    """Constraints on the field itself and inside Annotated aliases it uses (even within dict/list/Optional)."""
-    found = list(field.metadata)
-    stack = [field.annotation]
-    while stack:
-        annotation = stack.pop()
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            base, *extra = typing.get_args(annotation)
-            for item in extra:
-                found.extend(getattr(item, "metadata", [item]))
-            stack.append(base)
-        elif origin in (typing.Union, types.UnionType, list):
-            stack.extend(typing.get_args(annotation))
-    return found
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """The building blocks of the stack config: value types (quantities, paths, names) and the small
 models a workload is made of (image, resources, autoscaling, probes, storage, cache, security).
 
-`leanstack.config.schema` assembles them into WorkloadSpec, ServiceSpec and StackConfig and
-re-exports them, so callers import from the schema alone.
+`leanstack.config.workload` assembles them into WorkloadSpec and ServiceSpec,
+`leanstack.config.schema` into StackConfig; the schema re-exports them all, so callers import from it alone.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from leanstack.kube import names
+from leanstack.config.errors import Problem, Problems
 from leanstack.config.image_rules import ImageRules
-from leanstack.kube.quantities import QuantityError, parse_quantity
+from leanstack.kube.quantities import RESOURCE_KEYS, QuantityError, parse_quantity
 
-DNS_LABEL = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"
-# An Ingress host as the API server validates it (RFC 1123 subdomain): dot-separated labels, none empty.
-HOSTNAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+DNS_LABEL = names.DNS_1035_LABEL
+HOSTNAME = names.DNS_1123_SUBDOMAIN
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]*$"
 DIGEST_REF = re.compile(r"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[\w][\w.-]{0,127}))?@sha256:[0-9a-f]{64}$")
@@ -67,6 +68,19 @@ AbsolutePath = Annotated[str, AfterValidator(_absolute_path)]
 HttpPath = Annotated[str, AfterValidator(_http_path)]
 Port = Annotated[int, Field(ge=1, le=65535)]
 EnvName = Annotated[str, Field(pattern=ENV_NAME)]
+
+
+class ReplicaRange:
+    """The replica range of a workload with `replicas` (fixed) and `autoscaling` (an HPA's range),
+    1 with neither: for the stack file's WorkloadSpec and the bound resolve.Workload alike."""
+
+    @property
+    def min_replicas(self) -> int:
+        return self.autoscaling.min_replicas if self.autoscaling else (self.replicas or 1)
+
+    @property
+    def max_replicas(self) -> int:
+        return self.autoscaling.max_replicas if self.autoscaling else (self.replicas or 1)
 
 
 class Strict(BaseModel):
@@ -139,12 +153,12 @@ class Resources(Strict):
     @model_validator(mode="after")
     def _limits_cover_requests(self) -> "Resources":
         problems = []
-        for field in ("cpu", "memory", "ephemeral_storage"):
+        for field in RESOURCE_KEYS:
             request, limit = getattr(self.requests, field), getattr(self.limits, field)
             if parse_quantity(limit) < parse_quantity(request):
-                problems.append(f"limits.{field} {limit} is below requests.{field} {request}")
+                problems.append(Problem(f"limits.{field}", f"{limit} is below requests.{field} {request} (limits must be >= requests)"))
         if problems:
-            raise ValueError("; ".join(problems) + " (limits must be >= requests)")
+            raise Problems(problems)
         return self
 
 
@@ -203,15 +217,6 @@ class Probes(Strict):
         if (self.type == "exec") != (self.command is not None):
             raise ValueError("command is required for type exec and only allowed there")
         return self
-
-    def check(self, kind: ProbeKind) -> tuple[str, ...]:
-        """What one probe runs: ("exec", *argv), ("tcp",) or ("http", path)."""
-        command = {"readiness": self.readiness_command, "liveness": self.liveness_command}.get(kind) or self.command
-        if command is not None:
-            return ("exec", *command)
-        if self.type == "tcp":
-            return ("tcp",)
-        return ("http", getattr(self, f"{kind}_path"))
 
 
 class Storage(Strict):

@@ -1,4 +1,5 @@
-"""Files a service's containers read: config files (a ConfigMap) and secret files (a Secret).
+"""Files a service's containers read: config files (a ConfigMap) and secret files (a Secret); and
+the files its image build mounts as BuildKit secrets.
 
 Config files are written inline or read from the project when the program starts; their content
 is part of the desired state, so a change rolls the pods (the `checksum/config` annotation).
@@ -48,6 +49,16 @@ class ConfigFile(Strict):
         return self
 
 
+def _read(path: Path, shown: str, key_path: str, problems: list[Problem]) -> Optional[str]:
+    """A project file's text, or None after adding the problem at `key_path`."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = getattr(error, "strerror", None) or "not UTF-8 text"
+        problems.append(Problem(key_path, f"cannot read {shown}: {reason}"))
+        return None
+
+
 def read_config_files(services: Mapping[str, Any], project_dir: Path, stack_file: str) -> dict[str, dict[str, str]]:
     """Service -> file name -> content of every config file, sources read from `project_dir`.
 
@@ -55,23 +66,34 @@ def read_config_files(services: Mapping[str, Any], project_dir: Path, stack_file
     the ConfigError, at its key path.
     """
     contents: dict[str, dict[str, str]] = {}
-    problems = []
+    problems: list[Problem] = []
     for service, spec in services.items():
         files = contents[service] = {}
         for name, file in spec.config_files.items():
-            path = f"services.{service}.config_files.{name}"
-            if file.content is not None:
-                files[name] = file.content
-                continue
-            try:
-                files[name] = (project_dir / file.source).read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as error:
-                reason = getattr(error, "strerror", None) or "not UTF-8 text"
-                problems.append(Problem(f"{path}.source", f"cannot read {file.source}: {reason}"))
+            text = file.content if file.content is not None else _read(
+                project_dir / file.source, file.source, f"services.{service}.config_files.{name}.source", problems)
+            if text is not None:
+                files[name] = text
         size = sum(len(text.encode()) for text in files.values())
         if size > MAX_CONFIG_BYTES:
             problems.append(Problem(f"services.{service}.config_files",
                                     f"{size} bytes of config files; a ConfigMap holds at most {MAX_CONFIG_BYTES}"))
+    if problems:
+        raise ConfigError(stack_file, problems)
+    return contents
+
+
+def read_build_secrets(services: Mapping[str, Any], project_dir: Path, stack_file: str) -> dict[str, dict[str, str]]:
+    """Service -> BuildKit secret id -> content of each file its image.build.secret_files names
+    (relative paths from `project_dir`); every unreadable file is one problem, at its key path."""
+    contents: dict[str, dict[str, str]] = {}
+    problems: list[Problem] = []
+    for service, spec in services.items():
+        build = spec.image.build
+        for secret, path in (build.secret_files.items() if build else ()):
+            text = _read(project_dir / path, path, f"services.{service}.image.build.secret_files.{secret}", problems)
+            if text is not None:
+                contents.setdefault(service, {})[secret] = text
     if problems:
         raise ConfigError(stack_file, problems)
     return contents

@@ -4,7 +4,7 @@ Every `leanstack:<key>` in `Pulumi.<stack>.yaml` is one top-level field of `Stac
 forbid unknown keys and are frozen. Sizes are Kubernetes quantities, kept as the user wrote them
 (so manifests show "384Mi", not bytes) and checked by `leanstack.kube.quantities`. Cross-field rules
 (limits >= requests, min <= max replicas, references between services) fail here, before a single
-resource is registered; `components.stack_file` turns the failures into one message per problem.
+resource is registered; `config.stack_file` turns the failures into one message per problem.
 
 Secure defaults live next to each field; loosening them takes a named key.
 """
@@ -24,6 +24,8 @@ from leanstack.config.fields import (  # noqa: F401  re-exported: callers import
 from leanstack.config.processes import ExtraContainer, Migration, Schedule  # noqa: F401
 from leanstack.config.workload import ServiceSpec, WorkloadSpec  # noqa: F401
 from leanstack.config.price_sheets import DEFAULT_SHEET, SHEETS, PriceSheet
+from leanstack.kube import labels as label_keys
+from leanstack.kube import names
 
 
 class Registry(Strict):
@@ -31,6 +33,22 @@ class Registry(Strict):
 
     server: str = Field("127.0.0.1:5000", min_length=1, description="Registry host[:port].")
     prefix: str = Field("leanstack", pattern=r"^[a-z0-9]+([._/-][a-z0-9]+)*$", description="Repository path before the service name.")
+
+
+class Toleration(Strict):
+    """A node taint the stack's pods tolerate (Kubernetes' own toleration fields)."""
+
+    key: str = Field(..., min_length=1, max_length=317, description="The taint's key, e.g. kwok.x-k8s.io/node.")
+    operator: Literal["Equal", "Exists"] = Field("Equal", description="Equal matches `value`; Exists any value.")
+    value: Optional[str] = Field(None, max_length=63, description="The taint's value (with operator Equal).")
+    effect: Optional[Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]] = Field(
+        None, description="The taint effect tolerated; every effect when absent.")
+
+    @model_validator(mode="after")
+    def _value_only_when_equal(self) -> "Toleration":
+        if self.operator == "Exists" and self.value is not None:
+            raise ValueError("operator Exists takes no value")
+        return self
 
 
 class Kubernetes(Strict):
@@ -42,6 +60,11 @@ class Kubernetes(Strict):
     await_timeout_seconds: Optional[int] = Field(
         None, ge=10, le=3600, description="How long `up` waits for a workload to become ready before it fails "
                                           "naming it (the provider's default: 600).")
+    node_selector: dict[str, str] = Field(
+        default_factory=dict, description="Node labels every pod of the stack requires (its nodeSelector), e.g. a node pool.")
+    tolerations: list[Toleration] = Field(
+        default_factory=list, description="Node taints every pod of the stack tolerates; none by default, so no pod "
+                                          "lands on a tainted node (the local cluster's kwok nodes are tainted).")
 
     @model_validator(mode="after")
     def _cluster_or_render(self) -> "Kubernetes":
@@ -90,6 +113,7 @@ class CostSettings(Strict):
         return self.custom_sheet if self.custom_sheet is not None else SHEETS[self.price_sheet]
 
 
+Environment = Literal[label_keys.ENVIRONMENTS]
 # A CronJob's Jobs are named <cronjob>-<11 characters>, within a label value's 63.
 CRONJOB_NAME_MAX = 52
 
@@ -97,7 +121,7 @@ CRONJOB_NAME_MAX = 52
 class StackConfig(Strict):
     """One stack (environment): its namespace, where images go, where manifests go, and its services."""
 
-    environment: Literal["dev", "staging", "prod"] = Field(description="Prod adds topology spread.")
+    environment: Environment = Field(description="Prod adds topology spread.")
     namespace: DnsLabel = Field(description="Namespace holding every object of the stack.")
     labels: dict[str, str] = Field(default_factory=dict, description="Added to every object.")
     registry: Registry = Field(default_factory=Registry)
@@ -140,9 +164,10 @@ class StackConfig(Strict):
             problems.extend(self._image_source_problems(f"services.{name}.image.from", name, service.image.from_))
             problems.extend(self._container_problems(name, service))
             for schedule in service.schedules:
-                if len(f"{name}-{schedule}") > CRONJOB_NAME_MAX:
+                cron_job = names.cron_job(name, schedule)
+                if len(cron_job) > CRONJOB_NAME_MAX:
                     problems.append(Problem(f"services.{name}.schedules.{schedule}",
-                                            f"the CronJob name {name}-{schedule} is over {CRONJOB_NAME_MAX} characters "
+                                            f"the CronJob name {cron_job} is over {CRONJOB_NAME_MAX} characters "
                                             "(its Jobs add 11); use a shorter schedule name"))
         if problems:
             raise Problems(problems)
@@ -164,7 +189,7 @@ class StackConfig(Strict):
     def _container_problems(self, name: str, service: ServiceSpec) -> list[Problem]:
         """Sidecars and init containers share every pod of the service: its own, its migration's and
         its schedules', whose main containers are named after the service, `migrate` and the schedule."""
-        taken = {name, "migrate", *service.schedules}
+        taken = {name, names.MIGRATION, *service.schedules}
         problems = []
         for field in ("sidecars", "init_containers"):
             for index, container in enumerate(getattr(service, field)):

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import sys
-import types
-import typing
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
+
+from leanstack.config import walk
 
 from leanstack.config.errors import ConfigError, Problem, Problems
 from leanstack.config.fields import HOSTNAME
@@ -222,43 +222,8 @@ def _allowed_keys(loc: tuple[str, ...]) -> list[str]:
     """The field names of the model found at `loc` inside StackConfig."""
     current: Any = StackConfig
     for part in loc:
-        current = _step(current, part)
+        current = walk.step(current, part)
         if current is None:
             return []
-    model = _model_in(current)
-    return sorted(_keys(model)) if model else []
-
-
-def _keys(model: type[BaseModel]) -> dict[str, Any]:
-    """A model's fields by the key a stack file writes: the alias where there is one (`from`)."""
-    return {field.alias or name: field for name, field in model.model_fields.items()}
-
-
-def _step(annotation: Any, part: str) -> Optional[Any]:
-    model = _model_in(annotation)
-    if model is not None:
-        field = _keys(model).get(part)
-        return field.annotation if field else None
-    for arg in _type_args(annotation):
-        if typing.get_origin(arg) in (dict, list) or _model_in(arg) is not None:
-            annotation = arg
-            break
-    origin = typing.get_origin(annotation)
-    if origin is dict:
-        return typing.get_args(annotation)[1]
-    if origin is list:
-        return typing.get_args(annotation)[0]
-    return None
-
-
-def _type_args(annotation: Any) -> tuple[Any, ...]:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return typing.get_args(annotation)
-    return (annotation,)
-
-
-def _model_in(annotation: Any) -> Optional[type[BaseModel]]:
-    for arg in _type_args(annotation):
-        if isinstance(arg, type) and issubclass(arg, BaseModel):
-            return arg
-    return None
+    model = walk.model_of(current)
+    return sorted(walk.keys(model)) if model else []

@@ -10,14 +10,15 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, model_validator
 
+from leanstack.config.errors import Problem, Problems
 from leanstack.config.fields import (CONFIG_KEY, HOSTNAME, TMP, WRITABLE_PATH_SIZE, Autoscaling, Cache, EnvName, ImageSpec, Port,
-                                     Probes, Resources, SecurityOverrides, ServiceName, Storage, Strict, _cidr)
+                                     Probes, ReplicaRange, Resources, SecurityOverrides, ServiceName, Storage, Strict, _cidr)
 from leanstack.config.files import SECRET_FILES_DIR, ConfigFile, FileName
 from leanstack.config.processes import Command, ExtraContainer, Migration, Schedule
 from leanstack.kube.quantities import format_bytes, parse_quantity
 
 
-class WorkloadSpec(Strict):
+class WorkloadSpec(ReplicaRange, Strict):
     """One workload: size, scaling, checks, storage, and who may talk to it (its image aside)."""
 
     role: Literal["app", "worker", "web", "database", "cache"] = Field("app", description="Databases and caches must stay internal.")
@@ -61,30 +62,29 @@ class WorkloadSpec(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> "WorkloadSpec":
+        """Every problem at its key path (relative to the workload), as StackConfig's validators do."""
         problems = []
         if self.replicas is not None and self.autoscaling is not None:
-            problems.append("set either replicas or autoscaling, not both (the HPA owns the replica count)")
+            problems.append(Problem("replicas", "set either replicas or autoscaling, not both (the HPA owns the replica count)"))
         if self.role in ("database", "cache") and self.exposure == "public":
-            problems.append(f"a {self.role} must stay internal; exposure public is not allowed for role {self.role}")
+            problems.append(Problem("exposure", f"a {self.role} must stay internal; exposure public is not allowed for role {self.role}"))
         if self.exposure == "internal" and (self.host or self.load_balancer):
-            problems.append("host and load_balancer need exposure: public")
+            problems.append(Problem("exposure", "host and load_balancer need exposure: public"))
         if self.exposure == "public" and self.port is None:
-            problems.append("a public service needs a port")
+            problems.append(Problem("port", "a public service needs a port"))
         if self.probes.type in ("http", "tcp") and (self.probes.port or self.port) is None:
-            problems.append(f"{self.probes.type} probes need a port: set port or probes.port, or use probes.type exec")
+            problems.append(Problem("probes.port", f"{self.probes.type} probes need a port: set port or probes.port, or use probes.type exec"))
         if self.storage is not None and self.max_replicas > 1 and self.workload == "deployment":
-            problems.append(
+            problems.append(Problem("storage", (
                 "storage is a ReadWriteOnce volume: run it with 1 replica (no autoscaling), "
-                "use workload: statefulset (a volume per replica), or keep state outside the service"
-            )
+                "use workload: statefulset (a volume per replica), or keep state outside the service")))
         if self.workload == "statefulset" and self.port is None:
-            problems.append("a statefulset needs a port: its pods are addressed through a headless Service")
+            problems.append(Problem("port", "a statefulset needs a port: its pods are addressed through a headless Service"))
         problems.extend(self._mount_problems())
         if self.disruption_min_available is not None and self.disruption_min_available >= self.min_replicas:
-            problems.append(
+            problems.append(Problem("disruption_min_available", (
                 f"disruption_min_available {self.disruption_min_available} must be below the minimum "
-                f"replicas {self.min_replicas}, or no node could ever be drained"
-            )
+                f"replicas {self.min_replicas}, or no node could ever be drained")))
         problems.extend(self._scratch_space_problems(self.resources, "resources"))
         for where, task in self.tasks().items():
             if task.resources is not None:
@@ -92,34 +92,35 @@ class WorkloadSpec(Strict):
         names = [container.name for container in self.extra_containers]
         repeated = sorted({name for name in names if names.count(name) > 1})
         if repeated:
-            problems.append(f"init_containers and sidecars repeat the name {', '.join(repeated)}")
+            problems.append(Problem("sidecars", f"init_containers and sidecars repeat the name {', '.join(repeated)}"))
         overlap = set(self.env) & set(self.secret_env)
         if overlap:
-            problems.append(f"env and secret_env both set {', '.join(sorted(overlap))}")
+            problems.append(Problem("secret_env", f"env and secret_env both set {', '.join(sorted(overlap))}"))
         file_envs = set(self.env) | set(self.secret_env)
         clashing = sorted(f"{name}_FILE" for name in self.secret_files if f"{name}_FILE" in file_envs)
         if clashing:
-            problems.append(f"secret_files sets {', '.join(clashing)}, which env or secret_env sets too")
+            problems.append(Problem("secret_files", f"secret_files sets {', '.join(clashing)}, which env or secret_env sets too"))
         if problems:
-            raise ValueError("; ".join(problems))
+            raise Problems(problems)
         return self
 
-    def _mount_problems(self) -> list[str]:
+    def _mount_problems(self) -> list[Problem]:
         """Two volumes cannot share a path, and nothing may be mounted over the secret files."""
-        mounts = [(path, "a writable path") for path in self.writable_paths]
-        mounts += [(self.storage.mount_path, "storage")] if self.storage else []
-        mounts += [(self.cache.mount_path, "cache")] if self.cache else []
-        mounts += [(file.mount_path, f"config_files.{name}") for name, file in self.config_files.items()]
+        mounts = [(path, "a writable path", "security.extra_writable_paths") for path in self.writable_paths]
+        mounts += [(self.storage.mount_path, "storage", "storage.mount_path")] if self.storage else []
+        mounts += [(self.cache.mount_path, "cache", "cache.mount_path")] if self.cache else []
+        mounts += [(file.mount_path, f"config_files.{name}", f"config_files.{name}.mount_path")
+                   for name, file in self.config_files.items()]
         problems, seen = [], {}
-        for path, owner in mounts:
+        for path, owner, key in mounts:
             if path in seen:
-                problems.append(f"{seen[path]} and {owner} share mount_path {path}")
+                problems.append(Problem(key, f"{seen[path]} and {owner} share mount_path {path}"))
             elif self.secret_files and (path + "/").startswith(SECRET_FILES_DIR + "/"):
-                problems.append(f"{owner} mount_path {path} is inside {SECRET_FILES_DIR}, where secret_files live")
+                problems.append(Problem(key, f"{owner} mount_path {path} is inside {SECRET_FILES_DIR}, where secret_files live"))
             seen.setdefault(path, owner)
         return problems
 
-    def _scratch_space_problems(self, resources: Resources, where: str) -> list[str]:
+    def _scratch_space_problems(self, resources: Resources, where: str) -> list[Problem]:
         """emptyDirs on disk count against the ephemeral-storage limit, in memory against the memory limit
         (every pod of the service mounts them: its Jobs' too)."""
         on_disk = [WRITABLE_PATH_SIZE] * len(self.writable_paths)
@@ -131,10 +132,9 @@ class WorkloadSpec(Strict):
                                    ("memory", in_memory, resources.limits.memory)):
             needed = sum((parse_quantity(size) for size in sizes), Decimal(0))
             if sizes and parse_quantity(limit) < needed + (0 if kind == "ephemeral_storage" else 1):
-                problems.append(
-                    f"{where}.limits.{kind} {limit} cannot hold the pod's {'disk' if kind != 'memory' else 'memory'} "
-                    f"emptyDirs ({' + '.join(sizes)}); raise it above {format_bytes(needed)} or the kubelet evicts the pod"
-                )
+                problems.append(Problem(f"{where}.limits.{kind}", (
+                    f"{limit} cannot hold the pod's {'disk' if kind != 'memory' else 'memory'} "
+                    f"emptyDirs ({' + '.join(sizes)}); raise it above {format_bytes(needed)} or the kubelet evicts the pod")))
         return problems
 
     @property
@@ -147,14 +147,6 @@ class WorkloadSpec(Strict):
         """Run-to-completion work by key path: the migration, then each schedule."""
         found: dict[str, Migration | Schedule] = {"migrate": self.migrate} if self.migrate else {}
         return {**found, **{f"schedules.{name}": schedule for name, schedule in self.schedules.items()}}
-
-    @property
-    def min_replicas(self) -> int:
-        return self.autoscaling.min_replicas if self.autoscaling else (self.replicas or 1)
-
-    @property
-    def max_replicas(self) -> int:
-        return self.autoscaling.max_replicas if self.autoscaling else (self.replicas or 1)
 
     @property
     def probe_port(self) -> Optional[int]:

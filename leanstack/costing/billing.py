@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Callable, Mapping, Optional
 
-from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
+from leanstack.kube.quantities import GIB, MIB, RESOURCE_KEYS, format_bytes, format_cpu, parse_quantity
 
-RESOURCES = ("cpu", "memory", "ephemeral-storage")
-MIB = Decimal(2) ** 20
-GIB = Decimal(2) ** 30
+RESOURCES = tuple(RESOURCE_KEYS.values())
 Amounts = dict[str, Decimal]
 
 

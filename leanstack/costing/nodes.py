@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Iterable, Literal, Sequence, Union
 
-from leanstack.costing.billing import GIB, MIB, BillingError
-from leanstack.kube.quantities import format_bytes, format_cpu
+from leanstack.costing.billing import BillingError
+from leanstack.kube.quantities import GIB, MIB, format_bytes, format_cpu
 
 Provider = Literal["gke", "eks"]
 PodRequest = tuple[str, Decimal, Decimal]  # (name, cpu cores, memory bytes)

@@ -15,22 +15,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Sequence
 
-from leanstack.config.price_sheets import PriceSheet
+from leanstack.costing.models import Nodes
 from leanstack.costing.money import HOURS_PER_MONTH, MoneyRange, money
-from leanstack.costing.nodes import DaemonSetLoad, NodeType, Packing, pack_range, replicas
+from leanstack.costing.nodes import Packing, pack_range, replicas
 from leanstack.costing.usage import Usage, pods_text
-from leanstack.kube.quantities import parse_quantity
-
-
-def node_types(sheet: PriceSheet) -> list[NodeType]:
-    pool = sheet.node_pool
-    listed = {t.name: t for t in sheet.instance_types}
-    return [NodeType(n, listed[n].vcpu, listed[n].memory_gib, listed[n].max_pods, listed[n].hourly) for n in pool.types]
-
-
-def daemonset_load(sheet: PriceSheet) -> DaemonSetLoad:
-    load = sheet.node_pool.daemonset
-    return DaemonSetLoad(parse_quantity(load.cpu), parse_quantity(load.memory), load.pods)
 
 
 def pod_share(packing: Packing, cpu: Decimal, memory: Decimal) -> Decimal:
@@ -39,14 +27,15 @@ def pod_share(packing: Packing, cpu: Decimal, memory: Decimal) -> Decimal:
     return (cpu / room.cpu + memory / room.memory) / 2
 
 
-def pool_costs(workloads: Sequence[Usage], sheet: PriceSheet) -> tuple[list[MoneyRange], Usage, MoneyRange]:
+def pool_costs(workloads: Sequence[Usage], model: Nodes) -> tuple[list[MoneyRange], Usage, MoneyRange]:
     """Per workload (same order) its monthly share, then the NodePool usage and its monthly cost."""
     pods = [(u.resource, u.pod.cpu, u.pod.memory, u.count) for u in workloads]
+    node_types = model.node_types()
     baseline, ceiling = pack_range(
         [p for name, cpu, memory, (low, _) in pods for p in replicas(name, cpu, memory, low)],
         [p for name, cpu, memory, (_, high) in pods for p in replicas(name, cpu, memory, high)],
-        node_types(sheet), sheet.node_pool.provider, daemonset_load(sheet))
-    hourly = {t.name: t.hourly for t in node_types(sheet)}
+        node_types, model.provider, model.daemonset_load())
+    hourly = {t.name: t.hourly for t in node_types}
 
     def monthly(packing: Packing, cpu: Decimal, memory: Decimal, count: int) -> Decimal:
         return count * pod_share(packing, cpu, memory) * hourly[packing.node_type] * HOURS_PER_MONTH
@@ -55,7 +44,7 @@ def pool_costs(workloads: Sequence[Usage], sheet: PriceSheet) -> tuple[list[Mone
               for _, cpu, memory, (low, high) in pods]
     nodes = MoneyRange(baseline.hourly_cost * HOURS_PER_MONTH, ceiling.hourly_cost * HOURS_PER_MONTH)
     idle = nodes - MoneyRange.total(shares)
-    usage = Usage(f"NodePool/{sheet.node_pool.name}", "cluster", "compute", {},
+    usage = Usage(f"NodePool/{model.sheet.node_pool.name}", "cluster", "compute", {},
                   (baseline.node_count, ceiling.node_count),
                   f"{nodes_text(baseline, ceiling)} ({money(nodes.baseline)}-{money(nodes.ceiling)} USD/month in all)")
     return shares, usage, idle

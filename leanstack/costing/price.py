@@ -11,17 +11,11 @@ from typing import Any, Iterable, Mapping
 
 from leanstack.config.price_sheets import PriceSheet
 from leanstack.costing.money import HOURS_PER_MONTH, MoneyRange
+from leanstack.costing.models import billing_model
 from leanstack.costing.pool import pool_costs
-from leanstack.costing.usage import ImageUsage, Usage, usage_of
+from leanstack.costing.usage import CLUSTER_FEE_HOUR, ImageUsage, Usage, usage_of
 
 CATEGORIES = ("compute", "storage", "network", "registry")
-
-
-def unit_price(sheet: PriceSheet, price: str) -> Decimal:
-    """A sheet's price by name; `storage_gib_month:<class>` is the price of that storage class."""
-    if price.startswith("storage_gib_month:"):
-        return sheet.storage_price(price.split(":", 1)[1])
-    return getattr(sheet, price)
 
 
 @dataclass(frozen=True)
@@ -37,7 +31,7 @@ class LineItem:
 
 
 def price_usage(usage: Usage, sheet: PriceSheet) -> LineItem:
-    per_unit = sum((amount * unit_price(sheet, price) for price, amount in usage.quantities.items()), Decimal(0))
+    per_unit = sum((amount * price.of(sheet) for price, amount in usage.quantities.items()), Decimal(0))
     low, high = usage.count
     return LineItem(usage, MoneyRange(per_unit * low, per_unit * high))
 
@@ -78,7 +72,7 @@ class CostReport:
 
 def cluster_fee(sheet: PriceSheet, share: Decimal) -> Usage:
     """This stack's share of the provider's per-cluster fee, as its own clearly named line."""
-    return Usage(f"Cluster/{sheet.name}", "cluster", "cluster", {"cluster_fee_hour": HOURS_PER_MONTH * share}, (1, 1),
+    return Usage(f"Cluster/{sheet.name}", "cluster", "cluster", {CLUSTER_FEE_HOUR: HOURS_PER_MONTH * share}, (1, 1),
                  f"cluster fee, {share:f} share")
 
 
@@ -86,14 +80,15 @@ def price_objects(objects: Iterable[Mapping[str, Any]], sheet: PriceSheet, image
                   cluster_fee_share: Decimal = Decimal(0)) -> CostReport:
     """Usage then price: the whole pipeline for a set of objects. A `nodes` sheet bills pods by
     requests and prices the workloads as their shares of the packed nodes (costing.pool)."""
-    usages = usage_of(objects, "requests" if sheet.billing == "nodes" else sheet.billing, images)
+    model = billing_model(sheet)
+    usages = usage_of(objects, model, images)
     if cluster_fee_share and sheet.cluster_fee_hour:
         usages.append(cluster_fee(sheet, cluster_fee_share))
-    if sheet.billing != "nodes":
+    if not model.packs_nodes:
         return CostReport(sheet.name, tuple(price_usage(u, sheet) for u in usages))
     workloads = [u for u in usages if u.pod is not None]
     items = [price_usage(u, sheet) for u in usages if u.pod is None]
     if workloads:
-        shares, pool, rest = pool_costs(workloads, sheet)
+        shares, pool, rest = pool_costs(workloads, model)
         items = [LineItem(u, share) for u, share in zip(workloads, shares)] + [LineItem(pool, rest)] + items
     return CostReport(sheet.name, tuple(items))

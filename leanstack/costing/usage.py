@@ -17,18 +17,42 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Callable, Iterable, Mapping, Optional
+from typing import Any, Iterable, Mapping, Optional
 
-from leanstack.costing.billing import (GIB, BilledPod, PodShape, bill_autopilot, bill_fargate, bill_requests,
-                                       effective_requests, pod_shape)
+from leanstack.config.price_sheets import PriceSheet
+from leanstack.costing.billing import BilledPod, effective_requests, pod_shape
+from leanstack.costing.models import BillingModel
 from leanstack.costing.money import HOURS_PER_MONTH
 from leanstack.costing.schedules import monthly_hours
-from leanstack.kube.manifest import POD_SPEC_PATHS, claim_size, dig, items, mapping, resource_id, service_of
-from leanstack.kube.quantities import parse_quantity
+from leanstack.kube.manifest import POD_SPEC_PATHS, WORKLOAD_KINDS, claim_size, dig, items, mapping, resource_id, service_of
+from leanstack.kube.quantities import GIB, parse_quantity
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
-BillingModel = Callable[[PodShape], BilledPod]
-BILLING_MODELS: dict[str, BillingModel] = {"requests": bill_requests, "fargate": bill_fargate, "autopilot": bill_autopilot}
+
+
+@dataclass(frozen=True)
+class PriceKey:
+    """Which of a sheet's unit prices a quantity is billed at: a PriceSheet price field and, for
+    storage, the storage class (the sheet's `default` price when it lists no such class)."""
+
+    field: str
+    storage_class: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.field not in PriceSheet.model_fields or (self.storage_class is not None) != (self.field == STORAGE):
+            raise ValueError(f"no sheet price {self.field!r} (storage class {self.storage_class!r})")
+
+    def of(self, sheet: PriceSheet) -> Decimal:
+        return sheet.storage_price(self.storage_class) if self.field == STORAGE else getattr(sheet, self.field)
+
+    @classmethod
+    def storage(cls, storage_class: str) -> "PriceKey":
+        return cls(STORAGE, storage_class)
+
+
+STORAGE = "storage_gib_month"
+CPU_HOUR, MEMORY_HOUR, EPHEMERAL_HOUR = PriceKey("cpu_core_hour"), PriceKey("memory_gib_hour"), PriceKey("ephemeral_gib_hour")
+LOAD_BALANCER_HOUR, REGISTRY_MONTH, EGRESS = PriceKey("load_balancer_hour"), PriceKey("registry_gib_month"), PriceKey("egress_gib")
+CLUSTER_FEE_HOUR = PriceKey("cluster_fee_hour")
 
 
 @dataclass(frozen=True)
@@ -43,7 +67,7 @@ class ImageUsage:
 class Usage:
     """One resource's billed quantities in one category.
 
-    `quantities` maps a sheet price (cpu_core_hour, memory_gib_hour, storage_gib_month:<class>, ...)
+    `quantities` maps a sheet price (PriceKey: CPU_HOUR, MEMORY_HOUR, PriceKey.storage(<class>), ...)
     to the monthly amount for one counted unit; `count` is how many units at the baseline and the
     ceiling. `pod` is the billed size of one pod, for the resource delta behind the money.
     """
@@ -51,22 +75,21 @@ class Usage:
     resource: str
     service: str
     category: str
-    quantities: Mapping[str, Decimal]
+    quantities: Mapping[PriceKey, Decimal]
     count: tuple[int, int]
     detail: str
     pod: Optional[BilledPod] = None
     requested: Optional[Mapping[str, Decimal]] = None
 
 
-def usage_of(objects: Iterable[Mapping[str, Any]], billing: str = "requests",
+def usage_of(objects: Iterable[Mapping[str, Any]], model: BillingModel = BillingModel(),
              images: Iterable[ImageUsage] = ()) -> list[Usage]:
     objects = [o for o in objects if isinstance(o, Mapping)]
-    model = BILLING_MODELS[billing]
     replicas = replica_ranges(objects)
     usages: list[Usage] = []
     for manifest in objects:
         kind = manifest.get("kind")
-        if kind in WORKLOAD_KINDS:
+        if kind in WORKLOAD_KINDS.values():
             usages.extend(_workload(manifest, model, replicas))
         elif kind == "PersistentVolumeClaim":
             usages.append(_claim(manifest, resource_id(manifest), (1, 1), claim_size(manifest)))
@@ -74,7 +97,7 @@ def usage_of(objects: Iterable[Mapping[str, Any]], billing: str = "requests",
             usages.append(_scheduled(manifest, model))
         elif kind == "Service" and dig(manifest, "spec", "type") == "LoadBalancer":
             usages.append(Usage(resource_id(manifest), service_of(manifest), "network",
-                                {"load_balancer_hour": HOURS_PER_MONTH}, (1, 1), "load balancer"))
+                                {LOAD_BALANCER_HOUR: HOURS_PER_MONTH}, (1, 1), "load balancer"))
     for image in images:
         usages.extend(_image(image))
     return usages
@@ -105,7 +128,7 @@ def _workload(manifest: Mapping[str, Any], model: BillingModel, ranges: Mapping)
     count = ranges.get(key, (fixed, fixed))
     resource, service = resource_id(manifest), service_of(manifest)
     shape = pod_shape(mapping(dig(manifest, "spec", "template", "spec")), resource)
-    pod = model(shape)
+    pod = model.bill(shape)
     detail = f"{pods_text(count)} pods x ({pod.size})"
     result = [Usage(resource, service, "compute", _pod_hours(pod, HOURS_PER_MONTH), count, detail, pod, effective_requests(shape))]
     for template in items(dig(manifest, "spec", "volumeClaimTemplates")):
@@ -113,11 +136,11 @@ def _workload(manifest: Mapping[str, Any], model: BillingModel, ranges: Mapping)
     return result
 
 
-def _pod_hours(pod: BilledPod, hours: Decimal) -> dict[str, Decimal]:
+def _pod_hours(pod: BilledPod, hours: Decimal) -> dict[PriceKey, Decimal]:
     return {
-        "cpu_core_hour": pod.cpu * hours,
-        "memory_gib_hour": pod.memory / GIB * hours,
-        "ephemeral_gib_hour": pod.ephemeral_storage / GIB * hours,
+        CPU_HOUR: pod.cpu * hours,
+        MEMORY_HOUR: pod.memory / GIB * hours,
+        EPHEMERAL_HOUR: pod.ephemeral_storage / GIB * hours,
     }
 
 
@@ -125,7 +148,7 @@ def _scheduled(manifest: Mapping[str, Any], model: BillingModel) -> Usage:
     hours, runs, seconds = monthly_hours(manifest)
     resource = resource_id(manifest)
     shape = pod_shape(mapping(dig(manifest, *POD_SPEC_PATHS["CronJob"])), resource)
-    pod = model(shape)
+    pod = model.bill(shape)
     return Usage(resource, service_of(manifest), "compute", _pod_hours(pod, hours), (1, 1),
                  f"{runs:.2f} runs x {seconds}s x ({pod.size})")
 
@@ -134,7 +157,7 @@ def _claim(claim: Mapping[str, Any], resource: str, count: tuple[int, int], size
            service: Optional[str] = None) -> Usage:
     storage_class = dig(claim, "spec", "storageClassName") or "default"
     gib = parse_quantity(claim_size(claim)) / GIB
-    return Usage(resource, service or service_of(claim), "storage", {f"storage_gib_month:{storage_class}": gib}, count,
+    return Usage(resource, service or service_of(claim), "storage", {PriceKey.storage(storage_class): gib}, count,
                  f"{size_text} {storage_class}")
 
 
@@ -142,8 +165,8 @@ def _image(image: ImageUsage) -> list[Usage]:
     size = Decimal(image.size_bytes) / GIB
     resource, service = f"Image/{image.name}", image.service or image.name
     return [
-        Usage(resource, service, "registry", {"registry_gib_month": size}, (1, 1), f"{_short(size)}Gi stored"),
-        Usage(resource, service, "network", {"egress_gib": size * image.pulls_per_month}, (1, 1),
+        Usage(resource, service, "registry", {REGISTRY_MONTH: size}, (1, 1), f"{_short(size)}Gi stored"),
+        Usage(resource, service, "network", {EGRESS: size * image.pulls_per_month}, (1, 1),
               f"{image.pulls_per_month} pulls/month"),
     ]
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from leanstack.config.image_rules import ImageRules
+from leanstack.config import image_rules
+from leanstack.config.resolve import ImageRules
 from leanstack.images.report import ImageReport
 from leanstack.kube.quantities import parse_quantity
 
@@ -22,7 +23,8 @@ class RuleResult:
 
 
 def _alias(field: str) -> str:
-    return ImageRules.model_fields[field].alias or field
+    """dive's name of a rule, as the stack file writes it."""
+    return image_rules.ImageRules.model_fields[field].alias or field
 
 
 def evaluate(report: ImageReport, rules: ImageRules) -> list[RuleResult]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from leanstack.config.image_rules import ImageRules
+from leanstack.config.resolve import ImageRules, builds
 from leanstack.config.schema import StackConfig
 from leanstack.images.gates import RuleResult, evaluate, failures
 from leanstack.images.report import ImageReport, build_report
@@ -24,9 +24,11 @@ class Target:
 
 
 def stack_targets(config: StackConfig, stack: str) -> list[Target]:
-    return [Target(f"{config.registry.server}/{config.registry.prefix}/{service}:{stack}", spec.image.build.rules,
-                   f"services.{service}.image.build.rules")
-            for service, spec in config.services.items() if spec.image.build]
+    """Each image the stack builds, with its bound rules (config.resolve.builds, as the Platform binds
+    them; reading an image needs no build secrets)."""
+    return [Target(f"{config.registry.server}/{config.registry.prefix}/{service}:{stack}", build.rules,
+                   build.rules_setting)
+            for service, build in builds(config, {}).items()]
 
 
 def inspect(target: Target, top: int = 10,

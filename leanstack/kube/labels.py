@@ -8,6 +8,8 @@ COMPONENT = "app.kubernetes.io/component"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER = "leanstack"
 ENVIRONMENT = "leanstack.dev/environment"
+# Its values: the environments a stack can be, loosest to strictest (the policies read the order).
+ENVIRONMENTS = ("dev", "staging", "prod")
 # Set on a Service exactly when the stack declares it public; the public-exposure-only policy reads it.
 EXPOSURE = "leanstack.dev/exposure"
 # Set by the API server on every namespace; network policies select namespaces by it.

@@ -25,6 +25,8 @@ API_VERSIONS = {
     "NetworkPolicy": "networking.k8s.io/v1", "Ingress": "networking.k8s.io/v1",
 }
 
+# The kind each `workload` setting of a service runs as: the long-running workloads leanstack renders.
+WORKLOAD_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet"}
 # Kinds whose spec holds a pod template, and where that pod spec lives.
 POD_SPEC_PATHS = {
     "Pod": ("spec",),

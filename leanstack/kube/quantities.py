@@ -19,6 +19,9 @@ BINARY_SUFFIXES = {
     "Pi": Decimal(2) ** 50,
     "Ei": Decimal(2) ** 60,
 }
+MIB, GIB = BINARY_SUFFIXES["Mi"], BINARY_SUFFIXES["Gi"]
+# The resources every container states: stack-file field -> Kubernetes resource name.
+RESOURCE_KEYS = {"cpu": "cpu", "memory": "memory", "ephemeral_storage": "ephemeral-storage"}
 DECIMAL_SUFFIXES = {
     "n": Decimal("1e-9"),
     "u": Decimal("1e-6"),
@@ -111,3 +114,8 @@ def format_bytes(amount: Decimal) -> str:
     if amount == amount.to_integral_value():
         return str(int(amount))
     return f"{amount.normalize()}"
+
+
+def format_amount(resource: str, amount: Decimal) -> str:
+    """An amount of a resource in its own notation: cores for cpu, bytes for everything else."""
+    return format_cpu(amount) if resource == "cpu" else format_bytes(amount)

@@ -22,7 +22,7 @@ from leanstack.kube.manifest import dig, kind_of
 from leanstack.policies.rules import RULES, Rule
 from leanstack.policies.settings import ENVIRONMENT_SCHEMA, MAX_CLAIM_SCHEMA, Settings
 from leanstack.policies.cost_rules import BUDGET_SCHEMA, over_budget
-from leanstack.policies.stack_rules import namespace_default_deny
+from leanstack.policies.stack_rules import DEFAULT_DENY
 
 PACK_NAME = "leanstack-guardrails"
 SCHEMAS = {"environment": ENVIRONMENT_SCHEMA, "maxClaimSize": MAX_CLAIM_SCHEMA}
@@ -47,13 +47,13 @@ def resource_policy(rule: Rule) -> ResourceValidationPolicy:
 def _validate_default_deny(args: StackValidationArgs, report_violation: ReportViolation) -> None:
     # Attach each violation to the Namespace resource when the stack declares it.
     urns = {dig(r.props, "metadata", "name"): r.urn for r in args.resources if kind_of(r.resource_type) == "Namespace"}
-    for namespace, message in namespace_default_deny((r.resource_type, r.props) for r in args.resources):
+    for namespace, message in DEFAULT_DENY.check((r.resource_type, r.props) for r in args.resources):
         report_violation(message, urns.get(namespace))
 
 
-DEFAULT_DENY = StackValidationPolicy(
-    name="namespace-default-deny",
-    description="Every namespace of the stack has a NetworkPolicy denying all ingress and egress by default.",
+DEFAULT_DENY_POLICY = StackValidationPolicy(
+    name=DEFAULT_DENY.name,
+    description=DEFAULT_DENY.description,
     validate=_validate_default_deny,
     enforcement_level=EnforcementLevel.MANDATORY,
 )
@@ -71,4 +71,4 @@ COST_BUDGET = StackValidationPolicy(
     config_schema=PolicyConfigSchema(properties=BUDGET_SCHEMA["properties"]),
 )
 
-POLICIES = [resource_policy(rule) for rule in RULES] + [DEFAULT_DENY, COST_BUDGET]
+POLICIES = [resource_policy(rule) for rule in RULES] + [DEFAULT_DENY_POLICY, COST_BUDGET]

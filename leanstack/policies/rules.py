@@ -1,6 +1,6 @@
 """The guardrails as pure functions: (resource type, properties, settings) -> violation messages.
 
-Each rule reads one Kubernetes object as the policy engine hands it over (see policies.kube) and
+Each rule reads one Kubernetes object as the policy engine hands it over (see leanstack.kube.manifest) and
 returns one message per problem, naming the object and the field that fixes it; an empty list
 means compliant, and objects a rule does not govern always pass. policies.pack turns every entry
 of RULES into a mandatory CrossGuard policy; the unit tests call the functions directly.

@@ -14,8 +14,8 @@ from typing import Any
 from leanstack.kube import labels as label_keys
 from leanstack.kube.quantities import QuantityError, parse_quantity
 
-ENVIRONMENTS = ("dev", "staging", "prod")
-DEFAULT_ENVIRONMENT = "prod"
+ENVIRONMENTS = label_keys.ENVIRONMENTS
+DEFAULT_ENVIRONMENT = ENVIRONMENTS[-1]
 DEFAULT_MAX_CLAIM = "10Gi"
 
 ENVIRONMENT_SCHEMA = {

@@ -9,7 +9,8 @@ without admitting anything in it; ingress and egress may come from one policy or
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from leanstack.kube.manifest import POD_SPEC_PATHS, dig, items, kind_of, mapping
 
@@ -62,3 +63,20 @@ def namespace_default_deny(resources: Iterable[tuple[str, Mapping]]) -> list[tup
                 f"add one with podSelector: {{}}, policyTypes: [Ingress, Egress] and no rules"
             )))
     return problems
+
+
+@dataclass(frozen=True)
+class StackRule:
+    """A rule over every object of the stack: (namespace, message) per problem. The pack, the
+    scanners and the security report name and describe it from here."""
+
+    name: str
+    description: str
+    check: Callable[[Iterable[tuple[str, Mapping]]], list[tuple[str, str]]]
+
+
+DEFAULT_DENY = StackRule(
+    "namespace-default-deny",
+    "Every namespace of the stack has a NetworkPolicy denying all ingress and egress by default.",
+    namespace_default_deny,
+)

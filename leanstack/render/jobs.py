@@ -23,7 +23,7 @@ from typing import Any, Optional
 
 from leanstack.kube import labels, names
 from leanstack.render.objects import ServiceContext
-from leanstack.render.pod import Task, pod_spec
+from leanstack.render.pod import pod_spec
 
 # The Job's own deadline fails it first, with its reason; the provider gives up a minute later.
 AWAIT_MARGIN_SECONDS = 60
@@ -38,7 +38,6 @@ def migration_job(context: ServiceContext, image: Any, name: Any) -> Optional[di
     migrate = context.spec.migrate
     if migrate is None:
         return None
-    task = Task("migrate", migrate.command, migrate.args, migrate.resources or context.spec.resources)
     manifest = context.header("Job", name)
     manifest["metadata"]["annotations"] = {
         labels.AWAIT_TIMEOUT: str(migrate.timeout_seconds + AWAIT_MARGIN_SECONDS),
@@ -50,7 +49,7 @@ def migration_job(context: ServiceContext, image: Any, name: Any) -> Optional[di
             "backoffLimit": migrate.backoff_limit,
             "activeDeadlineSeconds": migrate.timeout_seconds,
             "ttlSecondsAfterFinished": FINISHED_TTL_SECONDS,
-            "template": {"metadata": {"labels": context.task_labels("migration")}, "spec": pod_spec(context, image, task)},
+            "template": {"metadata": {"labels": context.task_labels("migration")}, "spec": pod_spec(context, image, migrate)},
         },
     }
 
@@ -59,8 +58,8 @@ def cron_jobs(context: ServiceContext, image: Any) -> dict[str, dict]:
     """The CronJob of each of the service's schedules, by schedule name. Finished Jobs are cleaned
     up by the history limits (a TTL would delete the history they keep)."""
     found = {}
-    for name, schedule in context.spec.schedules.items():
-        task = Task(name, schedule.command, schedule.args, schedule.resources or context.spec.resources)
+    for schedule in context.spec.schedules:
+        name = schedule.name
         manifest = context.header("CronJob", names.cron_job(context.name, name))
         # What a run is expected to take: the cost estimate prices runs per month x this (costing.schedules).
         manifest["metadata"]["annotations"] = {labels.EXPECTED_RUN_SECONDS: str(schedule.expected_run_seconds)}
@@ -78,7 +77,7 @@ def cron_jobs(context: ServiceContext, image: Any) -> dict[str, dict]:
                     "spec": {
                         "backoffLimit": schedule.backoff_limit,
                         "activeDeadlineSeconds": schedule.active_deadline_seconds,
-                        "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec(context, image, task)},
+                        "template": {"metadata": {"labels": pod_labels}, "spec": pod_spec(context, image, schedule)},
                     },
                 },
             },

@@ -8,9 +8,9 @@ Network policies are additive: a pod selected by any policy accepts only what so
 from __future__ import annotations
 
 from leanstack.kube import labels, names
-from leanstack.kube.quantities import parse_quantity
+from leanstack.kube.quantities import RESOURCE_KEYS, format_amount, parse_quantity
 from leanstack.render.objects import NamespaceContext
-from leanstack.render.sizing import RESOURCE_KEYS, footprint, format_amount, largest_limits
+from leanstack.render.sizing import footprint, largest_limits
 
 POD_SECURITY_LEVEL = "restricted"
 # Pinned, not "latest": a cluster upgrade must not silently tighten what already runs.

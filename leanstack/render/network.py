@@ -30,7 +30,7 @@ def service(context: ServiceContext) -> Optional[dict]:
 def headless_service(context: ServiceContext) -> Optional[dict]:
     """The governing Service of a StatefulSet: DNS names per pod (<svc>-0.<svc>-headless), published
     while starting too, so the members of a cluster can find each other. None for a Deployment."""
-    if context.spec.workload != "statefulset":
+    if not context.spec.stateful:
         return None
     return _service(context, names.headless_service(context.name),
                     {"type": "ClusterIP", "clusterIP": "None", "publishNotReadyAddresses": True})
@@ -88,11 +88,8 @@ def network_policy(context: ServiceContext) -> dict:
             peers.append({"ipBlock": {"cidr": ANYWHERE_V4}})
     ingress_rules = [{"from": peers, "ports": [{"protocol": "TCP", "port": spec.port}]}] if peers else []
     egress_rules = [
-        {
-            "to": [{"podSelector": {"matchLabels": member_labels(dependency)}}],
-            "ports": [{"protocol": "TCP", "port": context.peer_ports[dependency]}],
-        }
-        for dependency in spec.depends_on
+        {"to": [{"podSelector": {"matchLabels": member_labels(peer.name)}}], "ports": [{"protocol": "TCP", "port": peer.port}]}
+        for peer in spec.peers
     ]
     if spec.egress_cidrs:
         egress_rules.append({"to": [{"ipBlock": {"cidr": cidr}} for cidr in spec.egress_cidrs]})

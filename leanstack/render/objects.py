@@ -1,22 +1,18 @@
 """What every rendered object shares: where it lives, its labels, and its header.
 
 A `Scope` is the namespace objects go in plus the labels they all carry; `ServiceContext` and
-`NamespaceContext` are the narrow inputs of the renderers (and of the components built on them).
+`NamespaceContext` are the narrow inputs of the renderers (and of the components built on them),
+made of the bound inputs of `leanstack.config.resolve`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
-from leanstack.config.schema import LimitRangeDefaults, WorkloadSpec
+from leanstack.config.resolve import ContainerDefaults, Ingress, Placement, Workload
 from leanstack.kube import labels
 from leanstack.kube.manifest import API_VERSIONS
-
-# The kind each `workload` setting runs as.
-WORKLOAD_KINDS = {"deployment": "Deployment", "statefulset": "StatefulSet"}
-DEFAULT_INGRESS_NAMESPACE = "ingress-nginx"
-DEFAULT_INGRESS_CLASS = "nginx"
 
 
 @dataclass(frozen=True)
@@ -55,41 +51,17 @@ def member_labels(service_name: str) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
-class IngressSettings:
-    """The cluster's ingress controller: public services admit its namespace and use its class.
-    Only a controller that publishes an address in the Ingress status can be awaited."""
-
-    namespace: str = DEFAULT_INGRESS_NAMESPACE
-    class_name: str = DEFAULT_INGRESS_CLASS
-    publishes_status: bool = False
-
-
-@dataclass(frozen=True)
 class ServiceContext:
-    """Everything the renderers need to know about one service.
-
-    `peer_ports` holds the port of each service named in `spec.depends_on` (its egress targets);
-    `await_timeout_seconds` bounds how long `up` waits for its workload to become ready;
-    `config_data` holds the content of each of `spec.config_files`; `extra_images` the image of each
-    sidecar or init container that names one (the others run the service's image).
-    """
+    """Everything the renderers need to know about one service: its bound workload, where it runs,
+    the ingress controller it admits when public, how long `up` awaits its workload and the nodes
+    its pods may run on."""
 
     name: str
     scope: Scope
-    spec: WorkloadSpec
-    peer_ports: Mapping[str, int] = field(default_factory=dict)
-    ingress: IngressSettings = field(default_factory=IngressSettings)
+    spec: Workload
+    ingress: Ingress = field(default_factory=Ingress)
     await_timeout_seconds: Optional[int] = None
-    config_data: Mapping[str, str] = field(default_factory=dict)
-    extra_images: Mapping[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        missing = sorted(set(self.spec.depends_on) - set(self.peer_ports))
-        if missing:
-            raise ValueError(f"service {self.name}: peer_ports has no port for {', '.join(missing)} (named in depends_on)")
-        unread = sorted(set(self.spec.config_files) - set(self.config_data))
-        if unread:
-            raise ValueError(f"service {self.name}: config_data has no content for {', '.join(unread)} (named in config_files)")
+    placement: Placement = field(default_factory=Placement)
 
     def pod_labels(self) -> dict[str, str]:
         return {**self.scope.object_labels(), **selector_labels(self.name), **member_labels(self.name),
@@ -112,5 +84,5 @@ class NamespaceContext:
     """A namespace and the workloads it will hold, which size its quota and limit range."""
 
     scope: Scope
-    workloads: Sequence[WorkloadSpec]
-    limit_range: LimitRangeDefaults = field(default_factory=LimitRangeDefaults)
+    workloads: Sequence[Workload]
+    limit_range: ContainerDefaults = field(default_factory=ContainerDefaults)

@@ -1,20 +1,20 @@
 """The hardened, right-sized pod of a service: what its Deployment runs, and its Jobs with their own command.
 
-Security defaults (design.md): non-root with fixed IDs, RuntimeDefault seccomp, no service account
+Security defaults (docs/security.md shows them per stack): non-root with fixed IDs, RuntimeDefault seccomp, no service account
 token, no privilege escalation, read-only root filesystem with emptyDirs for the paths that must be
 writable, all capabilities dropped. Only the workload's `security` settings loosen them, by name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from dataclasses import asdict
+from typing import Any, Optional, Union
 
-from leanstack.config.schema import WRITABLE_PATH_SIZE, ProbeKind, Resources, WorkloadSpec
+from leanstack.config.resolve import WRITABLE_PATH_SIZE, Migration, Probe, Resources, Schedule, Workload
 from leanstack.kube import names
+from leanstack.kube.quantities import RESOURCE_KEYS
 from leanstack.render import config_files
 from leanstack.render.objects import ServiceContext, selector_labels
-from leanstack.render.sizing import RESOURCE_KEYS
 
 # Seconds. Startup gets failureThreshold x period to come up; liveness runs at half the
 # readiness rate, so a slow moment takes a pod out of rotation long before it is restarted.
@@ -33,15 +33,9 @@ CONTAINER_SECURITY = {
 }
 
 
-@dataclass(frozen=True)
-class Task:
-    """A run-to-completion process of a service (its migration, a scheduled job): the service's pod
-    and image with the task's own command, args and size; no ports, no probes, never restarted in place."""
-
-    name: str
-    command: Sequence[str]
-    args: Optional[Sequence[str]]
-    resources: Resources
+# A run-to-completion process of a service (its migration, a scheduled job): the service's pod and
+# image with the task's own name, command, args and size; no ports, no probes, never restarted in place.
+Task = Union[Migration, Schedule]
 
 
 def pod_spec(context: ServiceContext, image: Any, task: Optional[Task] = None) -> dict:
@@ -66,6 +60,11 @@ def pod_spec(context: ServiceContext, image: Any, task: Optional[Task] = None) -
     }
     if service.extra_containers:
         spec["initContainers"] = init_containers(context, image)
+    if context.placement.node_selector:
+        spec["nodeSelector"] = dict(context.placement.node_selector)
+    if context.placement.tolerations:
+        spec["tolerations"] = [{key: value for key, value in asdict(toleration).items() if value is not None}
+                               for toleration in context.placement.tolerations]
     if task is not None:
         spec["restartPolicy"] = "Never"  # a failed run fails the Job (its backoffLimit retries in a new pod)
     elif context.spread_across_zones:
@@ -103,7 +102,7 @@ def init_containers(context: ServiceContext, image: Any) -> list[dict]:
     found = []
     for extra in service.extra_containers:  # sidecars first
         shared = extra.inherit_main
-        found.append(_hardened(extra.name, context.extra_images.get(extra.name, image), extra.resources, extra,
+        found.append(_hardened(extra.name, image if extra.image is None else extra.image, extra.resources, extra,
                                _main_mounts(service) if shared else _scratch_mounts(service),
                                _env(context.name, service) if shared else []))
     for sidecar in found[:len(service.sidecars)]:
@@ -129,46 +128,46 @@ def _hardened(name: str, image: Any, resources: Resources, process: Any, mounts:
     return result
 
 
-def _env(name: str, service: WorkloadSpec) -> list[dict]:
+def _env(name: str, service: Workload) -> list[dict]:
     return ([{"name": key, "value": value} for key, value in sorted(service.env.items())]
             + [{"name": env, "valueFrom": {"secretKeyRef": {"name": names.env_secret(name), "key": env}}}
-               for env in sorted(service.secret_env)]
+               for env in sorted(secret.name for secret in service.secret_env)]
             + config_files.env(service))
 
 
-def port_name(service: WorkloadSpec) -> str:
-    return "http" if service.probes.type == "http" and service.role in ("app", "web") else "tcp"
+def port_name(service: Workload) -> str:
+    """http for an app or web that is checked over HTTP (its startup probe: the others may run a command)."""
+    return "http" if service.probes.startup.http is not None and service.role in ("app", "web") else "tcp"
 
 
-def probes(service: WorkloadSpec) -> dict:
+def probes(service: Workload) -> dict:
     timing = PROBE_PROFILES[service.probes.profile]
     common = {"timeoutSeconds": timing["timeout"], "failureThreshold": timing["failures"]}
     return {
         "startupProbe": {
-            **_probe_action(service, "startup"),
+            **_probe_action(service.probes.startup),
             "periodSeconds": timing["startup_period"],
             "timeoutSeconds": timing["timeout"],
             "failureThreshold": timing["startup_failures"],
         },
-        "readinessProbe": {**_probe_action(service, "readiness"), "periodSeconds": timing["period"], **common},
-        "livenessProbe": {**_probe_action(service, "liveness"), "periodSeconds": timing["period"] * 2, **common},
+        "readinessProbe": {**_probe_action(service.probes.readiness), "periodSeconds": timing["period"], **common},
+        "livenessProbe": {**_probe_action(service.probes.liveness), "periodSeconds": timing["period"] * 2, **common},
     }
 
 
-def _probe_action(service: WorkloadSpec, kind: ProbeKind) -> dict:
-    how, *what = service.probes.check(kind)
-    if how == "exec":
-        return {"exec": {"command": what}}
-    if how == "tcp":
-        return {"tcpSocket": {"port": service.probe_port}}
-    return {"httpGet": {"path": what[0], "port": service.probe_port, "scheme": "HTTP"}}
+def _probe_action(probe: Probe) -> dict:
+    if probe.exec is not None:
+        return {"exec": {"command": list(probe.exec.command)}}
+    if probe.tcp is not None:
+        return {"tcpSocket": {"port": probe.tcp.port}}
+    return {"httpGet": {"path": probe.http.path, "port": probe.http.port, "scheme": "HTTP"}}
 
 
-def _scratch_mounts(service: WorkloadSpec) -> list[dict]:
-    return [{"name": f"writable-{index}", "mountPath": path} for index, path in enumerate(service.writable_paths)]
+def _scratch_mounts(service: Workload) -> list[dict]:
+    return [{"name": f"writable-{index}", "mountPath": path} for index, path in enumerate(service.security.writable_paths)]
 
 
-def _main_mounts(service: WorkloadSpec) -> list[dict]:
+def _main_mounts(service: Workload) -> list[dict]:
     mounts = _scratch_mounts(service)
     if service.storage is not None:
         mounts.append({"name": "data", "mountPath": service.storage.mount_path})
@@ -177,12 +176,12 @@ def _main_mounts(service: WorkloadSpec) -> list[dict]:
     return mounts + config_files.mounts(service)
 
 
-def _volumes(name: str, service: WorkloadSpec) -> list[dict]:
+def _volumes(name: str, service: Workload) -> list[dict]:
     volumes = [
         {"name": f"writable-{index}", "emptyDir": {"sizeLimit": WRITABLE_PATH_SIZE}}
-        for index, _ in enumerate(service.writable_paths)
+        for index, _ in enumerate(service.security.writable_paths)
     ]
-    if service.storage is not None and service.workload == "deployment":  # a StatefulSet's comes from its claim template
+    if service.storage is not None and not service.stateful:  # a StatefulSet's comes from its claim template
         volumes.append({"name": "data", "persistentVolumeClaim": {"claimName": names.data_claim(name)}})
     if service.cache is not None:
         empty_dir = {"sizeLimit": service.cache.size_limit}

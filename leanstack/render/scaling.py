@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Optional
 
-from leanstack.render.objects import WORKLOAD_KINDS, ServiceContext, selector_labels
+from leanstack.kube.manifest import WORKLOAD_KINDS
+from leanstack.render.objects import ServiceContext, selector_labels
 
 # Scale up fast (double, or +2 pods, per minute, whichever is more); scale down gently (at most half
 # per minute) and only after the configured stabilization window, so a dip doesn't drop capacity.
@@ -37,7 +38,7 @@ def horizontal_pod_autoscaler(context: ServiceContext) -> Optional[dict]:
     return {
         **context.header("HorizontalPodAutoscaler"),
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": WORKLOAD_KINDS[context.spec.workload], "name": name},
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": WORKLOAD_KINDS[context.spec.kind], "name": name},
             "minReplicas": autoscaling.min_replicas,
             "maxReplicas": autoscaling.max_replicas,
             "metrics": metrics,

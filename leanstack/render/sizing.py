@@ -13,42 +13,33 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Iterable, Sequence
 
-from leanstack.config.schema import Migration, Resources, Schedule, WorkloadSpec
-from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
+from leanstack.config.resolve import Resources, Workload
+from leanstack.kube.quantities import RESOURCE_KEYS, format_amount, parse_quantity
 
 ROLLING_SURGE = 1
-RESOURCE_KEYS = {"cpu": "cpu", "memory": "memory", "ephemeral_storage": "ephemeral-storage"}
 
 
-def rolls_without_surge(service: WorkloadSpec) -> bool:
+def rolls_without_surge(service: Workload) -> bool:
     """A ReadWriteOnce volume can't be attached to a surged pod on another node: recreate instead.
     A StatefulSet never surges: it replaces its pods one by one."""
-    return service.storage is not None or service.workload == "statefulset"
+    return service.storage is not None or service.stateful
 
 
-def claims(service: WorkloadSpec) -> int:
+def claims(service: Workload) -> int:
     """Volumes of the service's storage: one, or one per replica of a StatefulSet (kept when scaled down)."""
     if service.storage is None:
         return 0
-    return service.max_replicas if service.workload == "statefulset" else 1
+    return service.max_replicas if service.stateful else 1
 
 
-def peak_pods(service: WorkloadSpec) -> int:
+def peak_pods(service: Workload) -> int:
     return service.max_replicas + (0 if rolls_without_surge(service) else ROLLING_SURGE)
 
 
-def pod_groups(service: WorkloadSpec) -> list[tuple[int, Resources]]:
-    """(at most how many at once, resources of one) for each kind of pod the service runs."""
-    groups = [(peak_pods(service), service.resources)]
-    for task in service.tasks().values():
-        groups.append((concurrent_runs(task), task.resources or service.resources))
-    return groups
-
-
-def concurrent_runs(task: Migration | Schedule) -> int:
-    """A migration runs one pod at a time (retries follow each other); so does a Forbid schedule.
-    Replace starts the next run while the stopped one's pod may still be terminating."""
-    return 2 if isinstance(task, Schedule) and task.concurrency_policy == "Replace" else 1
+def pod_groups(service: Workload) -> list[tuple[int, Resources]]:
+    """(at most how many at once, resources of one) for each kind of pod the service runs: its
+    serving pods, then one group per task (Migration/Schedule.concurrent_runs)."""
+    return [(peak_pods(service), service.resources), *((task.concurrent_runs, task.resources) for task in service.tasks)]
 
 
 @dataclass(frozen=True)
@@ -63,7 +54,7 @@ class Footprint:
     load_balancers: int
 
 
-def footprint(workloads: Iterable[WorkloadSpec]) -> Footprint:
+def footprint(workloads: Iterable[Workload]) -> Footprint:
     """The most the workloads can hold at once: each at max replicas plus its rollout surge."""
     workloads = list(workloads)
     requests = {key: Decimal(0) for key in RESOURCE_KEYS}
@@ -84,7 +75,7 @@ def footprint(workloads: Iterable[WorkloadSpec]) -> Footprint:
     )
 
 
-def effective(service: WorkloadSpec, main: Resources, kind: str) -> dict[str, Decimal]:
+def effective(service: Workload, main: Resources, kind: str) -> dict[str, Decimal]:
     """A pod's effective requests (or limits), as the scheduler and the quota count them: the larger
     of main + sidecars (running together) and the largest init container + the sidecars (all of
     them start before any init container); costing.billing reads rendered pods by the same rule."""
@@ -98,11 +89,7 @@ def _amounts(resources: Resources, kind: str) -> dict[str, Decimal]:
     return {key: parse_quantity(getattr(getattr(resources, kind), key)) for key in RESOURCE_KEYS}
 
 
-def format_amount(key: str, amount: Decimal) -> str:
-    return format_cpu(amount) if key == "cpu" else format_bytes(amount)
-
-
-def largest_limits(workloads: Sequence[WorkloadSpec]) -> dict[str, str]:
+def largest_limits(workloads: Sequence[Workload]) -> dict[str, str]:
     """Per-container maxima for the LimitRange: the largest limit any container of the workloads sets."""
     every = [resources for s in workloads for _, resources in pod_groups(s)]
     every += [extra.resources for s in workloads for extra in s.extra_containers]

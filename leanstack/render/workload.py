@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from leanstack.config.schema import WorkloadSpec
+from leanstack.config.resolve import Workload
 from leanstack.kube import labels, names
+from leanstack.kube.manifest import WORKLOAD_KINDS
 from leanstack.render import config_files
 from leanstack.render.objects import ServiceContext, selector_labels
 from leanstack.render.pod import pod_spec
@@ -27,12 +28,12 @@ def env_secret(service: ServiceContext, values: dict[str, Any]) -> dict:
 
 def persistent_volume_claim(service: ServiceContext) -> Optional[dict]:
     """The claim of a Deployment with storage; None for one without (a StatefulSet has claim templates)."""
-    if service.spec.storage is None or service.spec.workload != "deployment":
+    if service.spec.storage is None or service.spec.stateful:
         return None
     return {**service.header("PersistentVolumeClaim", names.data_claim(service.name)), "spec": _claim_spec(service.spec)}
 
 
-def _claim_spec(workload: WorkloadSpec) -> dict:
+def _claim_spec(workload: Workload) -> dict:
     storage = workload.storage
     return {
         "accessModes": ["ReadWriteOnce"],
@@ -43,11 +44,11 @@ def _claim_spec(workload: WorkloadSpec) -> dict:
 
 def workload_object(service: ServiceContext, image: Any) -> dict:
     """The Deployment or StatefulSet the service's `workload` names."""
-    return stateful_set(service, image) if service.spec.workload == "statefulset" else deployment(service, image)
+    return stateful_set(service, image) if service.spec.stateful else deployment(service, image)
 
 
 def deployment(service: ServiceContext, image: Any) -> dict:
-    return _workload(service, "Deployment", image, {"strategy": _strategy(service.spec)})
+    return _workload(service, WORKLOAD_KINDS["deployment"], image, {"strategy": _strategy(service.spec)})
 
 
 def stateful_set(service: ServiceContext, image: Any) -> dict:
@@ -61,7 +62,7 @@ def stateful_set(service: ServiceContext, image: Any) -> dict:
     }
     if service.spec.storage is not None:
         extra["volumeClaimTemplates"] = [{"metadata": {"name": "data"}, "spec": _claim_spec(service.spec)}]
-    return _workload(service, "StatefulSet", image, extra)
+    return _workload(service, WORKLOAD_KINDS["statefulset"], image, extra)
 
 
 def _workload(service: ServiceContext, kind: str, image: Any, extra: dict) -> dict:
@@ -86,7 +87,7 @@ def template_metadata(service: ServiceContext) -> dict:
     return {"labels": service.pod_labels(), **({"annotations": annotations} if annotations else {})}
 
 
-def _strategy(service: WorkloadSpec) -> dict:
+def _strategy(service: Workload) -> dict:
     if rolls_without_surge(service):
         return {"type": "Recreate"}
     return {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": ROLLING_SURGE}}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import time
+from datetime import datetime, timezone
 from typing import Mapping, Optional
 
 from leanstack.rightsize.metrics import PrometheusClient, fetch_usage
@@ -19,6 +21,24 @@ def parse_duration(text: str) -> float:
     if not match or int(match[1]) == 0:
         raise ValueError(f"{text!r} is not a duration: use a whole number with s, m, h, d or w, e.g. 14d or 5m")
     return int(match[1]) * _SECONDS[match[2]]
+
+
+def parse_instant(text: Optional[str], now: Optional[float] = None) -> float:
+    """--until: the evaluation time as Unix seconds; RFC 3339 (2026-12-02T03:00:00Z) or Unix seconds,
+    now when absent. An explicit time makes two runs over the same data read the same samples."""
+    if text is None:
+        return time.time() if now is None else now
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        instant = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a time: use RFC 3339 (e.g. 2026-12-02T03:00:00Z) or Unix seconds") from None
+    if instant.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone: add Z or an offset such as +01:00")
+    return instant.astimezone(timezone.utc).timestamp()
 
 
 def analyze(

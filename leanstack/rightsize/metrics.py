@@ -35,10 +35,11 @@ from typing import Iterable, Optional, Sequence
 
 import requests
 
+from leanstack.kube import names
 from leanstack.rightsize.model import PodSeries, ServiceUsage
 
 PROMETHEUS_MAX_POINTS = 11_000
-DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+DNS_LABEL = re.compile(names.DNS_1123_LABEL)
 
 CPU_QUERY = "max by (pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[{step}s]))"
 MEMORY_QUERY = "max by (pod, container) (max_over_time(container_memory_working_set_bytes{{{selector}}}[{step}s]))"
@@ -163,6 +164,11 @@ def _count_restarts(restarts: PodSeries, oom_flags: Optional[PodSeries]) -> tupl
     return restarts_total, oom_kills, last_oom_at
 
 
+def aligned_end(end: float, step_seconds: float) -> float:
+    """The window's end, aligned down to a whole step so every run evaluates the same instants."""
+    return math.floor(end / step_seconds) * step_seconds
+
+
 def fetch_usage(
     client: PrometheusClient,
     namespace: str,
@@ -173,14 +179,12 @@ def fetch_usage(
     services_per_query: int = 20,
     max_points: int = PROMETHEUS_MAX_POINTS,
 ) -> dict[str, ServiceUsage]:
-    """Usage of each service's container over [end - window, end] (end defaults to now).
-
-    The window is aligned down to whole steps so every run evaluates the same instants.
-    """
+    """Usage of each service's container over [end - window, end] (end defaults to now), the end
+    aligned down to a whole step."""
     for name in (namespace, *services):
         if not DNS_LABEL.match(name):
             raise ValueError(f"{name!r} is not a Kubernetes name (lowercase letters, digits and '-')")
-    end = math.floor((time.time() if end is None else end) / step_seconds) * step_seconds
+    end = aligned_end(time.time() if end is None else end, step_seconds)
     start = end - window_seconds
     result: dict[str, ServiceUsage] = {}
     for offset in range(0, len(services), services_per_query):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import asdict
+from datetime import datetime, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from rich.console import Console
@@ -112,8 +113,9 @@ EVIDENCE_COLUMNS = ("pods", "samples cpu/memory", "history", "CPU p50 / p95 / ma
                     "restarts", "OOM kills")
 
 
-def headline(strategy: str, window: str, step: str) -> str:
-    return f"strategy {strategy}, usage over the last {window} in {step} steps"
+def headline(strategy: str, window: str, step: str, until: float) -> str:
+    end = datetime.fromtimestamp(until, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return f"strategy {strategy}, usage over the {window} until {end} (--until {until:.0f}) in {step} steps"
 
 
 def _file_state(stack_file: str, written: bool, changes: Sequence[Change]) -> str:
@@ -124,10 +126,10 @@ def _file_state(stack_file: str, written: bool, changes: Sequence[Change]) -> st
 
 # --- markdown and json -----------------------------------------------------------------------------
 
-def to_markdown(stack: str, strategy: str, window: str, step: str, recommendations: Sequence[Recommendation],
+def to_markdown(stack: str, strategy: str, window: str, step: str, until: float, recommendations: Sequence[Recommendation],
                 changes: Sequence[Change], stack_file: str, written: bool) -> str:
     """The recommendations as a PR comment body (the cost delta's own markdown follows it)."""
-    lines = [f"### leanstack rightsize: `{stack}`", "", f"{headline(strategy, window, step).capitalize()}.", "",
+    lines = [f"### leanstack rightsize: `{stack}`", "", f"{headline(strategy, window, step, until).capitalize()}.", "",
              "| service | " + " | ".join(COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
     for r in recommendations:
         state = "" if r.recommended else " (left alone)"
@@ -142,9 +144,11 @@ def to_markdown(stack: str, strategy: str, window: str, step: str, recommendatio
     return "\n".join(lines).rstrip() + "\n"
 
 
-def to_json(recommendations: Sequence[Recommendation], changes: Sequence[Change], delta: DeltaReport) -> str:
-    """One object: every recommendation as data, the changes, and the cost delta's own json."""
+def to_json(until: float, recommendations: Sequence[Recommendation], changes: Sequence[Change],
+            delta: DeltaReport) -> str:
+    """One object: the window's end, every recommendation as data, the changes, and the cost delta's own json."""
     return json.dumps({
+        "until": until,
         "recommendations": [asdict(r) for r in recommendations],
         "changes": [asdict(change) for change in changes],
         "cost_delta": json.loads(delta_json(delta)),
@@ -153,10 +157,10 @@ def to_json(recommendations: Sequence[Recommendation], changes: Sequence[Change]
 
 # --- terminal --------------------------------------------------------------------------------------
 
-def print_tables(console: Console, stack: str, strategy: str, window: str, step: str,
+def print_tables(console: Console, stack: str, strategy: str, window: str, step: str, until: float,
                  recommendations: Sequence[Recommendation], changes: Sequence[Change], stack_file: str,
                  written: bool) -> None:
-    values = Table(title=f"leanstack rightsize: {stack}  ({headline(strategy, window, step)})", title_justify="left")
+    values = Table(title=f"leanstack rightsize: {stack}  ({headline(strategy, window, step, until)})", title_justify="left")
     for column in ("service", *COLUMNS):
         values.add_column(column)
     for r in recommendations:

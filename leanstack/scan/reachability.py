@@ -30,11 +30,11 @@ from typing import Iterable, Optional
 
 from leanstack.config.schema import StackConfig
 from leanstack.kube import labels
+from leanstack.kube.manifest import WORKLOAD_KINDS
 
 DNS_NAMESPACE = "kube-system"
 DNS_PORT = 53
 OUTSIDER_NAMESPACE = "leanstack-outsider"
-WORKLOAD_KINDS = ("Deployment", "StatefulSet")
 UNDECLARED_PORT = 9999  # or the next port no service declares
 POD_NETWORK = "10.0.0.0/24"  # kwok's default pod CIDR (docs/cluster.md)
 
@@ -95,7 +95,7 @@ def service_pod_labels(config: StackConfig, manifests: Iterable[dict]) -> dict[s
     """Each service's pod labels, from the pod template of its rendered Deployment/StatefulSet."""
     found: dict[str, dict[str, str]] = {}
     for manifest in manifests:
-        if manifest.get("kind") not in WORKLOAD_KINDS:
+        if manifest.get("kind") not in WORKLOAD_KINDS.values():
             continue
         pod_labels = manifest["spec"]["template"]["metadata"].get("labels") or {}
         service = pod_labels.get(labels.SERVICE)

@@ -15,6 +15,7 @@ from leanstack.policies import rules
 from leanstack.policies.cost_rules import over_budget
 from leanstack.policies.pack import PACK_NAME
 from leanstack.policies.rules import RULES
+from leanstack.policies.stack_rules import DEFAULT_DENY
 from leanstack.scan.scanners import (BIN, CHECKOV, KUBERNETES_VERSION, ROOT, SKIPS_FILE, STACKS, Result, counts,
                                      manifest_objects, policy_config)
 
@@ -139,8 +140,7 @@ def write_report(path: Path, groups: dict[str, list[Result]], stale: list[tuple[
         return [status([r for r in groups[s] if r.scanner == "policy" and r.check == name], counted=False) for s in stacks]
 
     policy_rows = [[f"`{rule.name}`", rule.description] + policy(rule.name) for rule in RULES]
-    policy_rows.append(["`namespace-default-deny` (stack)", "Every namespace has a default-deny NetworkPolicy (ingress and egress)."]
-                       + policy("namespace-default-deny"))
+    policy_rows.append([f"`{DEFAULT_DENY.name}` (stack)", DEFAULT_DENY.description] + policy(DEFAULT_DENY.name))
     policy_rows.append(["`monthly-cost-budget` (stack, advisory)", "The stack's monthly baseline cost stays within its budget."]
                        + [budget_status(directories[s], s) for s in stacks])
     lines += table(["policy", "rule"] + stacks, policy_rows)

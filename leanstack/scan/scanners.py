@@ -22,10 +22,11 @@ from typing import Iterable, Optional
 import yaml
 from kubernetes_validate import utils as kubernetes_validate
 
+from leanstack.kube import labels
 from leanstack.kube.manifest import resource_type
 from leanstack.policies.rules import RULES
 from leanstack.policies.settings import Settings
-from leanstack.policies.stack_rules import namespace_default_deny
+from leanstack.policies.stack_rules import DEFAULT_DENY
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,7 +35,7 @@ KUBERNETES_VERSION = "1.30.0"
 CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
 BIN = Path(sys.executable).parent
 SKIPS_FILE = ROOT / "scan-skips.yaml"
-STACKS = ("dev", "staging", "prod")
+STACKS = labels.ENVIRONMENTS  # one committed stack per environment, named after it
 
 
 @dataclass(frozen=True)
@@ -143,11 +144,10 @@ def check_policies(directory: Path, stack: Optional[str]) -> list[Result]:
         results += [violation(rule.name, rule.description, message) for message in messages]
         if not messages:
             results.append(Result("policy", rule.name, rule.description, f"{len(objects)} objects", True))
-    problems = namespace_default_deny(objects)
-    name = "Every namespace of the stack has a NetworkPolicy denying all ingress and egress by default."
-    results += [violation("namespace-default-deny", name, message) for _, message in problems]
+    problems = DEFAULT_DENY.check(objects)
+    results += [violation(DEFAULT_DENY.name, DEFAULT_DENY.description, message) for _, message in problems]
     if not problems:
-        results.append(Result("policy", "namespace-default-deny", name, f"{len(objects)} objects", True))
+        results.append(Result("policy", DEFAULT_DENY.name, DEFAULT_DENY.description, f"{len(objects)} objects", True))
     return results
 
 

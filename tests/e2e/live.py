@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from bench.scratch import on_kwok_nodes
+
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
 # kwok never pulls, so any digest runs; tests not about images use these instead of builds.
@@ -136,12 +138,10 @@ def unique_namespace(label: str) -> str:
 
 def point_at_cluster(config: dict, cluster: Cluster, namespace: str, await_timeout: Optional[int] = None,
                      digest: str = PINNED) -> None:
-    """Edit a stack's config mapping (Project.edit_config): deploy to `cluster` in `namespace`, with
-    prebuilt pinned images instead of builds (kwok never pulls)."""
-    kubernetes: dict[str, Any] = {"kubeconfig": str(cluster.kubeconfig)}
-    if await_timeout is not None:
-        kubernetes["await_timeout_seconds"] = await_timeout
-    config["kubernetes"] = kubernetes
+    """Edit a stack's config mapping (Project.edit_config): deploy to `cluster` in `namespace`, on the
+    kwok nodes, with prebuilt pinned images instead of builds (kwok never pulls)."""
+    config["kubernetes"] = {"await_timeout_seconds": await_timeout} if await_timeout is not None else {}
+    on_kwok_nodes(config, str(cluster.kubeconfig))
     config["namespace"] = namespace
     pin_images(config, digest)
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from pulumi import automation as auto
 
-from bench.scratch import ROOT
+from bench.scratch import KWOK_STORAGE_CLASS, ROOT
 from leanstack.costing.delta import op_name
 from leanstack.kube.quantities import parse_quantity
 from tests.e2e.conftest import Events, make_project
@@ -173,7 +173,7 @@ def test_1_stack_applies_and_every_object_reads_back_as_declared(project, cluste
             assert live.get("automountServiceAccountToken") == want.get("automountServiceAccountToken")
         elif kind == "PersistentVolumeClaim":
             live = cluster.get("pvc", name, namespace)
-            assert live["spec"]["storageClassName"] == want["spec"]["storageClassName"] == "standard"
+            assert live["spec"]["storageClassName"] == want["spec"]["storageClassName"] == KWOK_STORAGE_CLASS
             assert live["spec"]["resources"]["requests"]["storage"] == want["spec"]["resources"]["requests"]["storage"]
             assert live["status"]["phase"] == "Bound"
             assert live["status"]["capacity"]["storage"] == want["spec"]["resources"]["requests"]["storage"]

@@ -91,7 +91,7 @@ def prometheus(tmp_path_factory):
 def rightsize(prometheus, work_dir: Path, *options: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(ROOT / ".venv" / "bin" / "python"), "-m", "leanstack.cli", "rightsize", "--stack", "prod",
-         "--prometheus", prometheus.url, "--window", WINDOW, "--work-dir", str(work_dir), *options],
+         "--prometheus", prometheus.url, "--window", WINDOW, "--until", str(NOW), "--work-dir", str(work_dir), *options],
         capture_output=True, text=True, timeout=600, cwd=work_dir,
     )
 

@@ -9,9 +9,13 @@ import hypothesis  # noqa: F401  imported before any Pulumi event loop runs (CPy
 import pytest
 
 from leanstack.components import offline
+from leanstack.components.platform import service_args
 from leanstack.components.offline import ProgramRun, RecordingMocks, fake_digest  # noqa: F401  (shared by the tests)
+from leanstack.config.files import read_config_files
+from leanstack.config.resolve import Stack, resolve
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import load_stack_file
+from leanstack.render.objects import ServiceContext
 
 ROOT = Path(__file__).resolve().parents[2]
 STACKS = ("dev", "staging", "prod")
@@ -21,6 +25,52 @@ TEST_SECRET = "unit-test-password"
 def run_platform(config: StackConfig, stack: str, **options) -> ProgramRun:
     """The Platform for `config` under mocks, with TEST_SECRET as every secret."""
     return offline.run_platform(config, stack, secret=TEST_SECRET, **options)
+
+
+def resolved(config: StackConfig, image: str) -> Stack:
+    """`config` bound as the Platform binds it, with `image` as every built image and TEST_SECRET as every secret."""
+    built = {name: image for name, spec in config.services.items() if spec.image.build}
+    return resolve(config, built, read_config_files(config.services, ROOT, "Pulumi.test.yaml"), lambda key: TEST_SECRET)
+
+
+def service_context(config: StackConfig, name: str, image: str) -> ServiceContext:
+    """The renderers' context of one service of `config`, as the Platform maps it."""
+    stack = resolved(config, image)
+    (service,) = [service for service in stack.services if service.name == name]
+    return service_args(stack, service).context(name)
+
+
+def small_stack(**changes) -> StackConfig:
+    """A small stack of our own, not a committed one: a public, autoscaled api with a migration,
+    behind which a database with a volume. `changes` replace top-level keys (e.g. services=...)."""
+    return StackConfig.model_validate({**SMALL_STACK, **changes})
+
+
+SMALL_STACK = {
+    "environment": "prod",
+    "namespace": "small",
+    "services": {
+        "api": {
+            "image": {"ref": "registry.example.com/api@sha256:" + "a" * 64},
+            "port": 8080,
+            "resources": {"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+            "autoscaling": {"min_replicas": 2, "max_replicas": 6},
+            "exposure": "public",
+            "host": "api.small.example.com",
+            "migrate": {"command": ["migrate"]},
+            "depends_on": ["db"],
+        },
+        "db": {
+            "role": "database",
+            "image": {"ref": "registry.example.com/db@sha256:" + "b" * 64},
+            "port": 5432,
+            "resources": {"requests": {"cpu": "100m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "1Gi"}},
+            "probes": {"type": "tcp"},
+            "storage": {"size": "2Gi", "mount_path": "/var/lib/data"},
+            "allow_from": ["api"],
+        },
+    },
+}
 
 
 def stack_config(stack: str) -> StackConfig:

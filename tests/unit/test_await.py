@@ -2,39 +2,38 @@
 an address, a Service never (its workload's readiness is awaited), a workload at most as long as the
 stack says; and every field it declares, so drift made with kubectl is taken back."""
 
-from leanstack.components.platform import service_args
 from leanstack.render import network, workload
-from tests.unit.conftest import stack_config
+from tests.unit.conftest import service_context, small_stack
 
-PROD = stack_config("prod")
+SMALL = small_stack()
 IMAGE = "127.0.0.1:5000/leanstack/web@sha256:" + "c" * 64
 
 
 def context(config, name):
-    return service_args(config, name, IMAGE).context(name)
+    return service_context(config, name, IMAGE)
 
 
 def test_an_ingress_is_not_awaited_unless_the_controller_publishes_status():
-    skipped = network.ingress(context(PROD, "web"))
+    skipped = network.ingress(context(SMALL, "api"))
     assert skipped["metadata"]["annotations"] == {"pulumi.com/skipAwait": "true"}
-    publishing = PROD.model_copy(update={"ingress_publishes_status": True})
-    assert "annotations" not in network.ingress(context(publishing, "web"))["metadata"]
+    publishing = SMALL.model_copy(update={"ingress_publishes_status": True})
+    assert "annotations" not in network.ingress(context(publishing, "api"))["metadata"]
 
 
 def test_the_await_timeout_of_workloads_comes_from_the_stack():
-    assert "annotations" not in workload.deployment(context(PROD, "api"), IMAGE)["metadata"]
-    bounded = PROD.model_copy(update={"kubernetes": PROD.kubernetes.model_copy(update={"await_timeout_seconds": 30})})
+    assert "annotations" not in workload.deployment(context(SMALL, "api"), IMAGE)["metadata"]
+    bounded = SMALL.model_copy(update={"kubernetes": SMALL.kubernetes.model_copy(update={"await_timeout_seconds": 30})})
     assert workload.deployment(context(bounded, "api"), IMAGE)["metadata"]["annotations"] == {"pulumi.com/timeoutSeconds": "30"}
 
 
 def test_services_are_not_awaited_their_workloads_are():
-    assert network.service(context(PROD, "api"))["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
+    assert network.service(context(SMALL, "api"))["metadata"]["annotations"]["pulumi.com/skipAwait"] == "true"
 
 
 def test_every_registered_object_takes_back_drifted_fields_but_priced_manifests_stay_as_rendered(prod):
     kubernetes = [r for r in prod.resources if r.typ.startswith("kubernetes:") and not r.typ.startswith("pulumi:")]
     assert kubernetes and all(r.inputs["metadata"]["annotations"]["pulumi.com/patchForce"] == "true" for r in kubernetes)
-    assert "annotations" not in workload.deployment(context(PROD, "api"), IMAGE)["metadata"]
+    assert "annotations" not in workload.deployment(context(SMALL, "api"), IMAGE)["metadata"]
 
 
 def test_a_workload_starts_only_after_its_account_secrets_and_network_policy_exist(dev):

@@ -8,10 +8,11 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from leanstack.costing.billing import (
-    GIB, MIB, AutopilotRules, BillingError, ContainerResources, PodShape, bill_autopilot, bill_fargate,
+    AutopilotRules, BillingError, ContainerResources, PodShape, bill_autopilot, bill_fargate,
     bill_requests, effective_requests, pod_shape,
 )
 from leanstack.costing.nodes import DaemonSetLoad, NodeType, allocatable, pack, pack_range, replicas
+from leanstack.kube.quantities import GIB, MIB
 
 D = Decimal
 

@@ -1,44 +1,32 @@
-"""The components in a program of your own: no stack file, just their typed args and secure defaults."""
+"""The components in a program of your own (README.md's example, run as written): no stack file, just
+their typed args and secure defaults."""
 
 from __future__ import annotations
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pytest
+from pulumi.provider.experimental.analyzer import Analyzer
 from pulumi.runtime.mocks import MockMonitor
 
-from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
+from leanstack.components.image import OptimizedImageArgs
+from leanstack.components.namespace import HardenedNamespaceArgs
 from leanstack.components.offline import RecordingMocks
-from leanstack.components.service import RightSizedService, RightSizedServiceArgs
-from leanstack.config.schema import Autoscaling, Limits, Requests, Resources, WorkloadSpec
+from leanstack.components.service import RightSizedServiceArgs
+from leanstack.config.resolve import Probe
+from tests.unit.conftest import ROOT
 
-IMAGE = "registry.example.com/shop/api@sha256:" + "b" * 64
-API = WorkloadSpec(
-    port=8080,
-    resources=Resources(requests=Requests(cpu="250m", memory="256Mi"), limits=Limits(cpu="1", memory="512Mi")),
-    autoscaling=Autoscaling(min_replicas=2, max_replicas=4),
-    allow_from=["web"],
-    depends_on=["db"],
-)
+def readme_example() -> str:
+    """The code block of README.md's "Use the components in your own program"."""
+    section = (ROOT / "README.md").read_text(encoding="utf-8").split("## Use the components in your own program", 1)[1]
+    return section.split("```python\n", 1)[1].split("```", 1)[0]
 
 
 @pytest.fixture(scope="module")
 def program() -> RecordingMocks:
+    """README's example, run as it is written, under Pulumi mocks."""
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="shop", stack="test", preview=False, monitor=MockMonitor(mocks))
-
-    @pulumi.runtime.test
-    def run():
-        provider = k8s.Provider("cluster", render_yaml_to_directory="unused")
-        namespace = HardenedNamespace("shop", HardenedNamespaceArgs(name="shop", workloads=[API]),
-                                      opts=pulumi.ResourceOptions(providers=[provider]))
-        api = RightSizedService("api", RightSizedServiceArgs(namespace="shop", workload=API, image=IMAGE,
-                                                             peer_ports={"db": 5432}),
-                                opts=pulumi.ResourceOptions(providers=[provider], depends_on=[namespace]))
-        assert api.service is not None and api.autoscaler is not None
-        return pulumi.Output.all(namespace.name, api.deployment_name, api.image)
-
-    run()
+    pulumi.runtime.test(lambda: exec(readme_example(), {}))()
     return mocks
 
 
@@ -53,7 +41,7 @@ def test_a_service_gets_hardened_pods_without_a_stack_file(program):
     pod = deployment["spec"]["template"]["spec"]
     assert pod["automountServiceAccountToken"] is False and pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
-    assert container["image"] == IMAGE
+    assert container["image"] == "registry.example.com/api@sha256:..."
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     assert container["resources"]["requests"] == {"cpu": "250m", "memory": "256Mi", "ephemeral-storage": "64Mi"}
     assert deployment["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "leanstack"
@@ -77,6 +65,26 @@ def test_the_namespace_quota_is_sized_from_the_workloads_it_holds(program):
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_a_peer_without_a_port_is_refused_with_its_name():
-    with pytest.raises(ValueError, match="peer_ports has no port for db"):
-        RightSizedServiceArgs(namespace="shop", workload=API, image=IMAGE).context("api")
+def test_the_default_probes_ask_different_questions_over_http(program):
+    (container,) = registered(program, "apps/v1:Deployment")["spec"]["template"]["spec"]["containers"]
+    assert container["readinessProbe"]["httpGet"] == {"path": "/ready", "port": 8080, "scheme": "HTTP"}
+    assert container["livenessProbe"]["httpGet"]["path"] == "/health"
+
+
+def test_a_probe_is_exactly_one_kind_of_check():
+    assert str(Probe.command(["pg_isready", "-q"])) == "exec pg_isready -q"
+    with pytest.raises(ValueError, match="exactly one of http, tcp or exec"):
+        Probe()
+    with pytest.raises(ValueError, match="exactly one of http, tcp or exec"):
+        Probe(tcp=Probe.tcp_socket(5432).tcp, exec=Probe.command(["true"]).exec)
+
+
+@pytest.mark.parametrize("args", [HardenedNamespaceArgs, RightSizedServiceArgs, OptimizedImageArgs])
+def test_component_args_are_plain_types_a_component_provider_can_publish(args):
+    # Pulumi's component provider host infers the package schema from these annotations; it refuses
+    # unions other than Optional, callables and untyped containers.
+    analyzer = Analyzer("leanstack")
+    properties, _ = analyzer.analyze_type(args, is_component_output=False)
+    nested = [prop for definition in analyzer.type_definitions.values() for prop in definition.properties.values()]
+    undocumented = [name for name, prop in properties.items() if not prop.description]
+    assert undocumented == [] and all(prop.description for prop in nested)

@@ -71,7 +71,7 @@ BAD_CONFIG = [
     pytest.param("dev", [("services.api.resources.limits.cpu", "")],
                  "Pulumi.dev.yaml: services.api.resources.limits.cpu: must not be empty", id="empty-quantity"),
     pytest.param("dev", [("services.api.resources.limits.memory", "128Mi")],
-                 "Pulumi.dev.yaml: services.api.resources: limits.memory 128Mi is below requests.memory 192Mi "
+                 "Pulumi.dev.yaml: services.api.resources.limits.memory: 128Mi is below requests.memory 192Mi "
                  "(limits must be >= requests)", id="limit-below-request"),
     pytest.param("dev", [("services.postgres.storage.size", "0")],
                  "Pulumi.dev.yaml: services.postgres.storage.size: '0' is zero; use a positive quantity", id="zero-size"),
@@ -88,7 +88,7 @@ BAD_CONFIG = [
                  "Pulumi.dev.yaml: services.worker.depends_on: redis does not admit worker; add worker to "
                  "services.redis.allow_from", id="dependency-not-admitted"),
     pytest.param("dev", [("services.postgres.exposure", "public")],
-                 "Pulumi.dev.yaml: services.postgres: a database must stay internal", id="public-database"),
+                 "Pulumi.dev.yaml: services.postgres.exposure: a database must stay internal", id="public-database"),
     pytest.param("dev", [("services.api.resources", DELETE)],
                  "Pulumi.dev.yaml: services.api.resources: required key is missing", id="missing-resources"),
     pytest.param("dev", [("namespace", DELETE)],
@@ -115,11 +115,11 @@ BAD_CONFIG = [
                          ("services.api.autoscaling", {"min_replicas": 1, "max_replicas": 2})],
                  "", id="autoscaling-replaces-replicas-is-valid"),
     pytest.param("dev", [("services.api.autoscaling", {"min_replicas": 1, "max_replicas": 2})],
-                 "Pulumi.dev.yaml: services.api: set either replicas or autoscaling, not both", id="replicas-and-hpa"),
+                 "Pulumi.dev.yaml: services.api.replicas: set either replicas or autoscaling, not both", id="replicas-and-hpa"),
     pytest.param("dev", [("services.postgres.replicas", 2)],
-                 "services.postgres: storage is a ReadWriteOnce volume: run it with 1 replica", id="replicated-volume"),
+                 "services.postgres.storage: storage is a ReadWriteOnce volume: run it with 1 replica", id="replicated-volume"),
     pytest.param("dev", [("services.redis.resources.limits.ephemeral_storage", "256Mi")],
-                 "services.redis: resources.limits.ephemeral_storage 256Mi cannot hold the pod's disk emptyDirs "
+                 "services.redis.resources.limits.ephemeral_storage: 256Mi cannot hold the pod's disk emptyDirs "
                  "(64Mi + 256Mi); raise it above 320Mi", id="cache-exceeds-ephemeral-limit"),
     pytest.param("dev", [("services.api.env", {"2FA": "on"})],
                  "services.api.env.2FA: '2FA' is not allowed; use an environment variable name", id="bad-env-name"),
@@ -135,6 +135,11 @@ BAD_CONFIG = [
                      "name": "mine", "source": "our contract", "date": "2026-11-01", "cpu_core_hour": "0.03",
                      "storage_gib_month": {"default": "0.1"}}})],
                  "Pulumi.dev.yaml: cost.custom_sheet.memory_gib_hour: required key is missing", id="missing-price"),
+    pytest.param("dev", [("kubernetes", {"kubeconfig": "/k", "tolerations": [{"key": "kwok.x-k8s.io/node", "operator": "Exists",
+                                                                           "value": "fake"}]})],
+                 "Pulumi.dev.yaml: kubernetes.tolerations.0: operator Exists takes no value", id="toleration-value-with-exists"),
+    pytest.param("dev", [("kubernetes", {"kubeconfig": "/k", "tolerations": [{"key": "a", "effect": "NoRun"}]})],
+                 "Pulumi.dev.yaml: kubernetes.tolerations.0.effect: 'NoRun' is not allowed; use one of", id="bad-toleration-effect"),
     pytest.param("dev", [("services.api.probes.startup_path", "health")],
                  'services.api.probes.startup_path: \'health\' is not an HTTP path; did you mean "/health"?', id="probe-path"),
 ]
@@ -147,6 +152,14 @@ def test_bad_config_names_file_key_path_and_what_is_allowed(stack, changes, mess
         validate_config(values, secret_keys(values), f"Pulumi.{stack}.yaml")
         return
     assert message in errors_for(stack, changes)
+
+
+def test_every_problem_of_one_workload_is_its_own_line_at_its_own_key_path():
+    lines = errors_for("dev", [("services.postgres.exposure", "public"), ("services.postgres.replicas", 2),
+                               ("services.api.resources.limits", {"cpu": "10m", "memory": "16Mi"})]).splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "services.api.resources.limits.cpu", "services.api.resources.limits.memory",
+        "services.postgres.exposure", "services.postgres.storage"]
 
 
 def test_every_problem_is_reported_at_once():

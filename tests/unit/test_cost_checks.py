@@ -57,3 +57,25 @@ def test_autopilot_maximum_and_node_allocatable_are_errors():
 
 def test_requests_sheet_has_no_platform_limits():
     assert checked([sheet("opencost-default")]) == ([], [])
+
+
+def test_the_platform_check_sizes_the_pod_the_bill_prices_sidecars_and_init_containers_included():
+    # The main container fits Fargate's largest size (16 vCPU); with its 2-vCPU sidecar the pod does
+    # not, so Fargate would refuse it and the bill could not size it: the check says so up front.
+    resources = {"requests": {"cpu": "15", "memory": "30Gi"}, "limits": {"cpu": "15", "memory": "30Gi"}}
+    sidecar = {"name": "proxy", "resources": {"requests": {"cpu": "2", "memory": "1Gi"}, "limits": {"cpu": "2", "memory": "1Gi"}}}
+    errors, _ = checked([sheet("aws-eks-fargate-us-east-1"), ("services.api.resources", resources),
+                         ("services.api.sidecars", [sidecar])])
+    assert errors == ["Pulumi.prod.yaml: services.api.resources.requests.cpu: 17 (the pod's, with its sidecars and init "
+                      "containers) does not fit the largest Fargate size 16 vCPU / 120 GB"]
+
+
+def test_autopilot_warns_about_the_pod_it_bills_not_only_the_main_container():
+    # 200m/2Gi alone keeps the ratio only once cpu is raised to 308m; an init container does not run
+    # beside it, so the effective request (and what Autopilot raises) stays the main container's.
+    init = {"name": "wait", "resources": {"requests": {"cpu": "1", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}
+    _, warnings = checked([sheet("gke-autopilot-us-central1"),
+                           ("services.api.resources", {"requests": {"cpu": "200m", "memory": "2Gi"},
+                                                       "limits": {"cpu": "500m", "memory": "2Gi"}}),
+                           ("services.api.init_containers", [init])])
+    assert not any(line.startswith("Pulumi.prod.yaml: services.api.resources.requests: Autopilot bills 308m") for line in warnings)

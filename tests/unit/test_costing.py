@@ -8,7 +8,8 @@ from pydantic import ValidationError
 from leanstack.config.price_sheets import SHEETS, PriceSheet
 from leanstack.costing.money import MoneyRange
 from leanstack.costing.price import price_objects
-from leanstack.costing.usage import ImageUsage
+from leanstack.costing.models import Autopilot, BillingModel, Fargate, Nodes, billing_model
+from leanstack.costing.usage import CPU_HOUR, ImageUsage, PriceKey
 
 SHEET = PriceSheet(
     name="test", source="hand-made", date="2026-11-01",
@@ -138,3 +139,20 @@ def test_cluster_fee_is_a_labelled_line_only_when_a_share_is_set():
     assert report.summary()["by_category"]["cluster"] == {"baseline": "18.25", "ceiling": "18.25"}
     (fee,) = [i for i in report.items if i.resource == "Cluster/test"]
     assert fee.usage.detail == "cluster fee, 0.25 share"
+
+
+def test_a_price_key_names_a_sheet_price_and_storage_falls_back_to_the_default_class():
+    assert CPU_HOUR.of(SHEET) == Decimal("0.04")
+    assert PriceKey.storage("standard").of(SHEET) == Decimal("0.10")
+    assert PriceKey.storage("premium-rwo").of(SHEET) == Decimal("0.20")
+    for wrong in (lambda: PriceKey("cpu_hour"), lambda: PriceKey("storage_gib_month"), lambda: PriceKey("cpu_core_hour", "ssd")):
+        with pytest.raises(ValueError, match="no sheet price"):
+            wrong()
+
+
+def test_each_shipped_sheet_gets_the_billing_model_it_names_once():
+    models = {name: billing_model(sheet) for name, sheet in SHEETS.items()}
+    assert {name: model.name for name, model in models.items()} == {name: sheet.billing for name, sheet in SHEETS.items()}
+    expected = {"requests": BillingModel, "fargate": Fargate, "autopilot": Autopilot, "nodes": Nodes}
+    assert all(type(model) is expected[model.name] for model in models.values())
+    assert [model.packs_nodes for model in models.values()] == [sheet.billing == "nodes" for sheet in SHEETS.values()]

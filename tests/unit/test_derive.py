@@ -1,9 +1,10 @@
 """`leanstack derive-stack`: the local stack is dev's config applied to a cluster, comments kept."""
 
+import pytest
 from typer.testing import CliRunner
 
 from leanstack.cli import app
-from leanstack.config.derive import derived_stack_text
+from leanstack.config.derive import ImageMappingError, derived_stack_text, image_mapping
 from leanstack.config.stack_file import load_stack_file, load_stack_text
 from tests.unit.conftest import ROOT
 
@@ -30,3 +31,58 @@ def test_deriving_writes_once_and_refuses_an_invalid_source_without_writing(tmp_
     result = runner.invoke(app, arguments)
     assert result.exit_code == 2 and "Pulumi.dev.yaml: expected a mapping" in result.output
     assert (tmp_path / "Pulumi.local.yaml").read_text() == written
+
+
+LOCAL_POSTGRES = "127.0.0.1:5000/leanstack/postgres:15@sha256:" + "1" * 64
+LOCAL_REDIS = "127.0.0.1:5000/leanstack/redis:7@sha256:" + "2" * 64
+
+
+def test_mapped_repositories_run_the_local_images_and_the_source_keeps_its_upstream_refs(tmp_path):
+    source = (ROOT / "Pulumi.dev.yaml").read_text()
+    (tmp_path / "Pulumi.dev.yaml").write_text(source)
+    result = runner.invoke(app, ["derive-stack", "--from", "dev", "--to", "local", "--kubeconfig", "/k", "--work-dir",
+                                 str(tmp_path), "--image", f"postgres={LOCAL_POSTGRES}", "--image", f"redis={LOCAL_REDIS}"])
+    assert result.exit_code == 0, result.output
+    local = load_stack_file(tmp_path / "Pulumi.local.yaml")
+    dev = load_stack_file(ROOT / "Pulumi.dev.yaml")
+    assert local.services["postgres"].image.ref == LOCAL_POSTGRES and local.services["redis"].image.ref == LOCAL_REDIS
+    assert dev.services["postgres"].image.ref.startswith("postgres:16.4-bookworm@sha256:")
+    assert {name: spec for name, spec in local.services.items() if name not in ("postgres", "redis")} == \
+        {name: spec for name, spec in dev.services.items() if name not in ("postgres", "redis")}
+    assert (tmp_path / "Pulumi.dev.yaml").read_text() == source
+
+
+def test_an_image_ref_below_a_service_is_mapped_too():
+    derived = derived_stack_text(EXTRA_CONTAINER_STACK, "Pulumi.x.yaml", "/k", images=image_mapping([f"redis={LOCAL_REDIS}"]))
+    assert derived.count(LOCAL_REDIS) == 1 and "redis:7.4" not in derived
+
+
+EXTRA_CONTAINER_STACK = """config:
+  leanstack:services:
+    api:
+      init_containers:
+        - name: wait
+          image: {ref: "redis:7.4-bookworm@sha256:%s"}
+""" % ("4" * 64)
+
+
+@pytest.mark.parametrize("option, message", [
+    ("postgres", "--image 'postgres': expected REPOSITORY=REF, REF pinned by digest, e.g. postgres=127.0.0.1:5000/leanstack/postgres:15@sha256:<64 hex>"),
+    ("postgres=127.0.0.1:5000/leanstack/postgres:15", "--image 'postgres=127.0.0.1:5000/leanstack/postgres:15': expected REPOSITORY=REF"),
+    (f"={LOCAL_POSTGRES}", f"--image '={LOCAL_POSTGRES}': expected REPOSITORY=REF"),
+    (f"postgress={LOCAL_POSTGRES}", f"--image postgress={LOCAL_POSTGRES}: no image ref in Pulumi.dev.yaml has the "
+                                    "repository postgress (it has: postgres, redis)"),
+])
+def test_a_bad_image_mapping_is_one_line_naming_the_option_and_nothing_is_written(tmp_path, option, message):
+    (tmp_path / "Pulumi.dev.yaml").write_text((ROOT / "Pulumi.dev.yaml").read_text())
+    result = runner.invoke(app, ["derive-stack", "--from", "dev", "--to", "local", "--kubeconfig", "/k",
+                                 "--work-dir", str(tmp_path), "--image", option])
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith(message)
+    assert not (tmp_path / "Pulumi.local.yaml").exists()
+
+
+def test_one_repository_mapped_twice_to_different_refs_is_refused():
+    with pytest.raises(ImageMappingError, match="postgres is already mapped to"):
+        image_mapping([f"postgres={LOCAL_POSTGRES}", f"postgres={LOCAL_REDIS}"])

@@ -5,6 +5,7 @@ import io
 import pytest
 
 from leanstack.config.image_rules import ImageRules
+from leanstack.config.resolve import bind_rules
 from leanstack.images.efficiency import efficiency
 from leanstack.images.filesystem import Entry, Kind, read_layer, stack
 from leanstack.images.findings import findings, largest_directories
@@ -154,6 +155,6 @@ def test_dive_rules_pass_fail_or_are_skipped(rules, statuses):
     report = build_report("img", image_config(), ["a", "b", "c"], layers(
         layer_tar(("file", "base", 100)), layer_tar(("file", "cache.bin", 1000), ("file", "app.py", 10)),
         layer_tar(("whiteout", "cache.bin"))))  # efficiency 110/1110, 1000 bytes wasted of 1010 user bytes
-    results = evaluate(report, ImageRules.model_validate(rules))
+    results = evaluate(report, bind_rules(ImageRules.model_validate(rules)))
     assert [r.rule for r in results] == ["lowestEfficiency", "highestWastedBytes", "highestUserWastedPercent"]
     assert [r.status for r in results] == statuses

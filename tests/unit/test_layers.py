@@ -82,3 +82,17 @@ def test_tools_import_the_library_never_the_tests_and_never_edit_sys_path():
                  if "sys.path" in p.read_text(encoding="utf-8")
                  or any(name == "tests" or name.startswith("tests.") for name in imported_names(p))]
     assert offenders == []
+
+
+# The seam where a stack file meets the components: Platform maps one onto them, offline runs it.
+STACK_FILE_SEAM = {"leanstack.components.platform", "leanstack.components.offline"}
+
+
+def test_renderers_and_components_take_only_resolved_inputs():
+    """Below the seam, nothing sees the stack-file schema: only leanstack.config.resolve's bound inputs."""
+    folders = [PACKAGE / "render", PACKAGE / "components"]
+    offenders = sorted(f"{module_name(path)} -> {target}" for folder in folders for path in folder.rglob("*.py")
+                       if module_name(path) not in STACK_FILE_SEAM
+                       for target in imports_of(path)
+                       if target.startswith("leanstack.config") and not target.startswith("leanstack.config.resolve"))
+    assert offenders == []

@@ -1,27 +1,38 @@
-"""HardenedNamespace: Pod Security, quota at the maximum footprint, defaults, default-deny."""
+"""HardenedNamespace: Pod Security, quota at the maximum footprint, defaults, default-deny.
 
-from tests.unit.conftest import run_platform, stack_config
+Every case runs a small stack of its own (conftest.small_stack), so the numbers below are computed
+by hand from it and editing a committed stack file changes none of them."""
+
+import pytest
+
+from tests.unit.conftest import SMALL_STACK, run_platform, small_stack
 
 
-def test_namespace_enforces_restricted_pod_security(prod):
-    labels = prod.kind("core/v1:Namespace")["shop"]["metadata"]["labels"]
+@pytest.fixture(scope="module")
+def small():
+    return run_platform(small_stack(), "small")
+
+
+def test_namespace_enforces_restricted_pod_security(small):
+    labels = small.kind("core/v1:Namespace")["small"]["metadata"]["labels"]
     for mode in ("enforce", "audit", "warn"):
         assert labels[f"pod-security.kubernetes.io/{mode}"] == "restricted"
         assert labels[f"pod-security.kubernetes.io/{mode}-version"] == "v1.30"
 
 
-def test_prod_quota_is_the_hand_computed_maximum_footprint(prod):
-    # Peak pods = max replicas + 1 rolling surge: api 6+1, worker 4+1, web 4+1, redis 1+1;
-    # postgres 1 (its volume means Recreate, no surge).
-    hard = prod.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
+def test_the_quota_is_the_hand_computed_maximum_footprint(small):
+    # api: 6 replicas + 1 rolling surge + 1 migration pod = 8 pods of 250m/384Mi (limits 500m/512Mi);
+    # db: 1 pod of 100m/256Mi (limits 500m/1Gi), no surge (its volume means Recreate).
+    # Every container requests 64Mi and is limited to 256Mi of ephemeral storage by default.
+    hard = small.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
     assert hard == {
-        "requests.cpu": "2575m",              # 7x250m + 5x100m + 5x25m + 1x100m + 2x50m
-        "requests.memory": "4400Mi",          # 7x384 + 5x192 + 5x48 + 256 + 2x128
-        "requests.ephemeral-storage": "1280Mi",  # 20 pods x 64Mi
-        "limits.cpu": "6150m",                # 7x500m + 5x250m + 5x100m + 500m + 2x200m
-        "limits.memory": "6240Mi",            # 7x512 + 5x256 + 5x96 + 512 + 2x192
-        "limits.ephemeral-storage": "7Gi",    # 17x256Mi + 256Mi + 2x1280Mi
-        "pods": "20",
+        "requests.cpu": "2100m",                 # 8 x 250m + 100m
+        "requests.memory": "3328Mi",             # 8 x 384Mi + 256Mi
+        "requests.ephemeral-storage": "576Mi",   # 9 x 64Mi
+        "limits.cpu": "4500m",                   # 8 x 500m + 500m
+        "limits.memory": "5Gi",                  # 8 x 512Mi + 1Gi
+        "limits.ephemeral-storage": "2304Mi",    # 9 x 256Mi
+        "pods": "9",
         "requests.storage": "2Gi",
         "persistentvolumeclaims": "1",
         "services.loadbalancers": "0",
@@ -29,17 +40,16 @@ def test_prod_quota_is_the_hand_computed_maximum_footprint(prod):
     }
 
 
-def test_limit_range_defaults_and_caps_containers_at_the_largest_declared_limits(prod):
-    limits = prod.kind("core/v1:LimitRange")["defaults"]["spec"]["limits"]
-    container, claim = limits
+def test_limit_range_defaults_and_caps_containers_at_the_largest_declared_limits(small):
+    container, claim = small.kind("core/v1:LimitRange")["defaults"]["spec"]["limits"]
     assert container["default"] == {"cpu": "250m", "memory": "256Mi", "ephemeral-storage": "256Mi"}
     assert container["defaultRequest"] == {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"}
-    assert container["max"] == {"cpu": "500m", "memory": "512Mi", "ephemeral-storage": "1280Mi"}
+    assert container["max"] == {"cpu": "500m", "memory": "1Gi", "ephemeral-storage": "256Mi"}
     assert claim == {"type": "PersistentVolumeClaim", "max": {"storage": "2Gi"}}
 
 
-def test_all_traffic_is_denied_unless_admitted_and_dns_is_the_only_shared_egress(dev):
-    policies = dev.kind("networking.k8s.io/v1:NetworkPolicy")
+def test_all_traffic_is_denied_unless_admitted_and_dns_is_the_only_shared_egress(small):
+    policies = small.kind("networking.k8s.io/v1:NetworkPolicy")
     assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
     dns = policies["allow-dns"]["spec"]
     assert dns["policyTypes"] == ["Egress"] and "ingress" not in dns
@@ -52,12 +62,8 @@ def test_all_traffic_is_denied_unless_admitted_and_dns_is_the_only_shared_egress
 
 
 def test_a_stack_without_volumes_or_load_balancers_gets_zero_quota_for_them():
-    config = stack_config("dev")
-    services = {name: spec for name, spec in config.services.items() if name not in ("postgres",)}
-    services["api"] = services["api"].model_copy(update={"depends_on": ["redis"]})
-    services["worker"] = services["worker"].model_copy(update={"depends_on": ["redis"]})
-    services["redis"] = services["redis"].model_copy(update={"allow_from": ["api", "worker"]})
-    run = run_platform(config.model_copy(update={"services": services}), "dev")
+    db = {key: value for key, value in SMALL_STACK["services"]["db"].items() if key != "storage"}
+    run = run_platform(small_stack(services={**SMALL_STACK["services"], "db": db}), "small")
     hard = run.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
     assert (hard["requests.storage"], hard["persistentvolumeclaims"]) == ("0", "0")
     limits = run.kind("core/v1:LimitRange")["defaults"]["spec"]["limits"]

@@ -3,11 +3,12 @@
 from collections import Counter
 from decimal import Decimal
 
+import pulumi
 import pytest
 
-from leanstack.components.image import ImageBuildError, ImageOverBudget
+from leanstack.components.image import ImageOverBudget
 from leanstack.costing.money import cents
-from tests.unit.conftest import RecordingMocks, fake_digest, run_platform, stack_config
+from tests.unit.conftest import RecordingMocks, fake_digest, run_platform, small_stack, stack_config
 
 COMPONENTS = {
     "leanstack:platform:Platform": 1,
@@ -31,6 +32,7 @@ DEV_RESOURCES = {
     "kubernetes:core/v1:Secret": 3,
     "kubernetes:core/v1:PersistentVolumeClaim": 1,
     "kubernetes:apps/v1:Deployment": 5,
+    "kubernetes:batch/v1:Job": 1,  # api's migration
     "kubernetes:core/v1:Service": 4,
     "kubernetes:networking.k8s.io/v1:Ingress": 2,
 }
@@ -111,29 +113,32 @@ def test_components_parent_their_children(prod):
     assert "api-deployment" in monitor_urns and "shop-quota" in monitor_urns
 
 
-def test_cost_output_prices_what_the_stack_registers(prod):
-    cost = prod.outputs["cost"]
+def test_cost_output_prices_what_the_stack_registers():
+    cost = run_platform(small_stack(cost={"price_sheet": "gke-autopilot-us-central1"}), "small").outputs["cost"]
     assert cost["sheet"] == "gke-autopilot-us-central1" and cost["currency"] == "USD"
-    assert set(cost["by_service"]) == {"api", "worker", "web", "postgres", "redis"}
+    assert set(cost["by_service"]) == {"api", "db"}
     assert set(cost["by_category"]) == {"compute", "storage", "network", "registry"}
-    # postgres: one pod billed at its requests (Autopilot bills requests; 100m/256Mi is within its
+    # db: one pod billed at its requests (Autopilot bills requests; 100m/256Mi is within its
     # minimums and ratio): 0.1 cpu x 0.0445 + 0.25Gi x 0.0049225 + 64Mi ephemeral x 0.0000548 per hour,
     # x 730; plus 2Gi standard PD x 0.04.
     pod = (Decimal("0.1") * Decimal("0.0445") + Decimal("0.25") * Decimal("0.0049225")
            + Decimal("0.0625") * Decimal("0.0000548")) * 730
     expected = cents(pod + 2 * Decimal("0.04"))
-    assert cost["by_service"]["postgres"] == {"baseline": str(expected), "ceiling": str(expected)}
+    assert cost["by_service"]["db"] == {"baseline": str(expected), "ceiling": str(expected)}
     low, high = (Decimal(cost["monthly"][k]) for k in ("baseline", "ceiling"))
     assert Decimal(0) < low < high
 
 
-def test_an_unreadable_build_secret_names_the_key_path(tmp_path):
+def test_an_unreadable_build_secret_names_the_key_path_before_anything_is_registered(tmp_path):
     config = stack_config("dev")
     api = config.services["api"]
     build = api.image.build.model_copy(update={"secret_files": {"pip_cert": str(tmp_path / "missing.pem")}})
     services = {**config.services, "api": api.model_copy(update={"image": api.image.model_copy(update={"build": build})})}
-    with pytest.raises(ImageBuildError, match=r"services.api.image.build.secret_files.pip_cert: cannot read .*missing.pem: No such file"):
-        run_platform(config.model_copy(update={"services": services}), "dev")
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError, match=r"Pulumi.dev.yaml: services.api.image.build.secret_files.pip_cert: "
+                                              r"cannot read .*missing.pem: No such file"):
+        run_platform(config.model_copy(update={"services": services}), "dev", mocks=mocks)
+    assert [r.typ for r in mocks.registered] == ["leanstack:platform:Platform"]
 
 
 def test_built_images_are_priced_once_measured(prod):

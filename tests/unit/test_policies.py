@@ -1,7 +1,7 @@
 """Guardrail rules (leanstack.policies.rules, .stack_rules) as specifications.
 
-Each case starts from an object the program really renders (leanstack.render, prod stack),
-which passes every rule, changes one thing, and names the message the change must produce. The
+Each case starts from an object the program really renders (leanstack.render, a small prod stack
+of the tests' own: conftest.small_stack), which passes every rule, changes one thing, and names the message the change must produce. The
 real stacks, as registered under the mock harness, must pass every policy with their own config.
 """
 
@@ -15,23 +15,23 @@ from typing import Any
 import jsonschema
 import pytest
 
-from leanstack.components.platform import namespace_args, service_args
+from leanstack.components.platform import namespace_args
 from leanstack.kube import labels
 from leanstack.policies.pack import POLICIES, SCHEMAS
 from leanstack.policies.rules import RULES
 from leanstack.render import namespace as namespaces, network, scaling, workload
 from leanstack.policies.settings import Settings
 from leanstack.policies.stack_rules import namespace_default_deny
-from tests.unit.conftest import ROOT, STACKS, stack_config
+from tests.unit.conftest import ROOT, SMALL_STACK, STACKS, resolved, service_context, small_stack, stack_config
 
-PROD_CONFIG = stack_config("prod")
+SMALL = small_stack()
 IMAGE = "127.0.0.1:5000/leanstack/api@sha256:" + "a" * 64
-PROD_NAMESPACE = namespace_args(PROD_CONFIG).context()
+SMALL_NAMESPACE = namespace_args(resolved(SMALL, IMAGE)).context()
 
 
-def service(name: str, config=PROD_CONFIG):
-    """The renderers' context of one prod service, as the Platform maps it."""
-    return service_args(config, name, IMAGE).context(name)
+def service(name: str, config=SMALL):
+    """The renderers' context of one service of the small prod stack, as the Platform maps it."""
+    return service_context(config, name, IMAGE)
 
 DEPLOYMENT, HPA, PVC = "kubernetes:apps/v1:Deployment", "kubernetes:autoscaling/v2:HorizontalPodAutoscaler", "kubernetes:core/v1:PersistentVolumeClaim"
 NAMESPACE, SERVICE, NETPOL = "kubernetes:core/v1:Namespace", "kubernetes:core/v1:Service", "kubernetes:networking.k8s.io/v1:NetworkPolicy"
@@ -52,9 +52,9 @@ def base(resource_type: str) -> dict:
     return {
         DEPLOYMENT: deployment,
         HPA: lambda: scaling.horizontal_pod_autoscaler(service("api")),
-        PVC: lambda: workload.persistent_volume_claim(service("postgres")),
-        NAMESPACE: lambda: namespaces.namespace(PROD_NAMESPACE),
-        SERVICE: lambda: network.service(service("postgres")),  # internal: ClusterIP only
+        PVC: lambda: workload.persistent_volume_claim(service("db")),
+        NAMESPACE: lambda: namespaces.namespace(SMALL_NAMESPACE),
+        SERVICE: lambda: network.service(service("db")),  # internal: ClusterIP only
     }[resource_type]()
 
 
@@ -141,8 +141,8 @@ def test_each_rule_names_the_object_and_the_fix(rule, resource_type, edits, sett
     else:
         (message,) = messages
         assert expected in message
-        assert message.startswith(("Deployment shop/api:", "HorizontalPodAutoscaler shop/api:", "PersistentVolumeClaim shop/postgres-data:",
-                                   "Namespace shop:", "Service shop/postgres:"))
+        assert message.startswith(("Deployment small/api:", "HorizontalPodAutoscaler small/api:", "PersistentVolumeClaim small/db-data:",
+                                   "Namespace small:", "Service small/db:"))
 
 
 @pytest.mark.parametrize("resource_type", [DEPLOYMENT, HPA, PVC, NAMESPACE, SERVICE])
@@ -165,8 +165,8 @@ def test_rules_leave_kinds_they_do_not_govern_alone():
 
 
 def test_a_load_balancer_the_stack_declares_public_passes():
-    services = {**PROD_CONFIG.services, "web": PROD_CONFIG.services["web"].model_copy(update={"load_balancer": True})}
-    manifest = network.service(service("web", PROD_CONFIG.model_copy(update={"services": services})))
+    api = {**SMALL_STACK["services"]["api"], "load_balancer": True}
+    manifest = network.service(service("api", small_stack(services={**SMALL_STACK["services"], "api": api})))
     assert manifest["spec"]["type"] == "LoadBalancer"
     assert RULE["public-exposure-only"].check(SERVICE, manifest, PROD) == []
 
@@ -182,30 +182,30 @@ def test_statefulset_claim_templates_are_capped_too():
 
 def stack_objects() -> list[tuple[str, dict]]:
     return [
-        (NAMESPACE, namespaces.namespace(PROD_NAMESPACE)),
-        (NETPOL, namespaces.default_deny(PROD_NAMESPACE)),
-        (NETPOL, namespaces.allow_dns(PROD_NAMESPACE)),
+        (NAMESPACE, namespaces.namespace(SMALL_NAMESPACE)),
+        (NETPOL, namespaces.default_deny(SMALL_NAMESPACE)),
+        (NETPOL, namespaces.allow_dns(SMALL_NAMESPACE)),
         (DEPLOYMENT, deployment()),
     ]
 
 
 def deny(direction: str) -> dict:
-    return {"metadata": {"name": f"deny-{direction.lower()}", "namespace": "shop"},
+    return {"metadata": {"name": f"deny-{direction.lower()}", "namespace": "small"},
             "spec": {"podSelector": {}, "policyTypes": [direction]}}
 
 
 @pytest.mark.parametrize("objects, expected", [
     pytest.param(stack_objects(), [], id="program's namespace"),
     pytest.param([o for o in stack_objects() if o[1]["metadata"]["name"] != "default-deny"],
-                 [("shop", "Namespace shop: no NetworkPolicy denies all ingress and egress traffic; add one with podSelector: {}")],
+                 [("small", "Namespace small: no NetworkPolicy denies all ingress and egress traffic; add one with podSelector: {}")],
                  id="no default deny"),
     pytest.param([o for o in stack_objects() if o[1]["metadata"]["name"] != "default-deny"] + [(NETPOL, deny("Ingress"))],
-                 [("shop", "Namespace shop: no NetworkPolicy denies all egress traffic; add one with podSelector: {}, policyTypes: [Ingress, Egress] and no rules")],
+                 [("small", "Namespace small: no NetworkPolicy denies all egress traffic; add one with podSelector: {}, policyTypes: [Ingress, Egress] and no rules")],
                  id="ingress only"),
     pytest.param([o for o in stack_objects() if o[1]["metadata"]["name"] != "default-deny"] + [(NETPOL, deny("Ingress")), (NETPOL, deny("Egress"))],
                  [], id="two one-way policies"),
-    pytest.param([(NAMESPACE, namespaces.namespace(PROD_NAMESPACE)), (NETPOL, changed(namespaces.default_deny(PROD_NAMESPACE), (("spec", "podSelector"), {"matchLabels": {"app": "x"}})))],
-                 [("shop", "Namespace shop: no NetworkPolicy denies all ingress and egress traffic; add one with podSelector: {}")],
+    pytest.param([(NAMESPACE, namespaces.namespace(SMALL_NAMESPACE)), (NETPOL, changed(namespaces.default_deny(SMALL_NAMESPACE), (("spec", "podSelector"), {"matchLabels": {"app": "x"}})))],
+                 [("small", "Namespace small: no NetworkPolicy denies all ingress and egress traffic; add one with podSelector: {}")],
                  id="a deny that selects some pods only"),
     pytest.param(stack_objects() + [(DEPLOYMENT, changed(deployment(), (("metadata", "namespace"), "elsewhere")))],
                  [("elsewhere", "Namespace elsewhere: no NetworkPolicy denies all ingress and egress traffic; add one with podSelector: {}")],

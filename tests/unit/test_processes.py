@@ -135,7 +135,7 @@ def test_a_migration_can_be_sized_and_bounded_on_its_own():
     assert task["args"] == ["--noinput"] and task["resources"]["limits"]["memory"] == "1Gi"
     tiny = {"requests": {"cpu": "10m", "memory": "16Mi", "ephemeral_storage": "32Mi"},
             "limits": {"cpu": "10m", "memory": "16Mi", "ephemeral_storage": "32Mi"}}
-    assert "services.api: migrate.resources.limits.ephemeral_storage 32Mi cannot hold" in problems(
+    assert "services.api.migrate.resources.limits.ephemeral_storage: 32Mi cannot hold" in problems(
         {"api.migrate": {"command": ["migrate"], "resources": tiny}})
     assert "services.api.migrate.timeout_seconds: 5 is out of range; must be >= 30" in problems(
         {"api.migrate": {"command": ["migrate"], "timeout_seconds": 5}})

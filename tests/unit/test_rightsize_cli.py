@@ -38,3 +38,10 @@ def test_a_missing_stack_file_is_named(tmp_path):
                                  "--work-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert result.output.strip() == "Pulumi.qa.yaml: cannot read the stack file: No such file or directory"
+
+
+def test_a_bad_until_is_refused_before_anything_is_asked(tmp_path):
+    result = invoke(tmp_path, "--prometheus", "http://127.0.0.1:9", "--until", "yesterday")
+    assert result.exit_code == 2
+    assert "'yesterday' is not a time" in " ".join(result.output.replace("│", " ").split())
+    assert (tmp_path / "Pulumi.prod.yaml").read_text() == (ROOT / "Pulumi.prod.yaml").read_text()

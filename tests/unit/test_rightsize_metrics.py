@@ -96,3 +96,16 @@ def test_chunks_cover_the_window_once():
 def test_names_are_validated():
     with pytest.raises(ValueError, match="not a Kubernetes name"):
         fetch_usage(PrometheusClient("http://127.0.0.1:1"), "shop", ['api"}or'], 3600)
+
+
+def test_until_reads_rfc3339_or_unix_seconds_and_two_runs_agree_on_the_window():
+    from leanstack.rightsize import aligned_end, parse_instant
+
+    assert parse_instant("2026-12-02T03:00:00Z") == parse_instant("1796180400") == 1796180400.0
+    assert parse_instant("2026-12-02T04:00:00+01:00") == 1796180400.0
+    assert parse_instant(None, now=1234.5) == 1234.5
+    # two "now"s that straddle a step boundary would read different samples; one --until does not
+    assert aligned_end(parse_instant("1796180699"), 300) == aligned_end(parse_instant("1796180400"), 300)
+    for bad, message in (("soon", "is not a time"), ("2026-12-02T03:00:00", "has no time zone")):
+        with pytest.raises(ValueError, match=message):
+            parse_instant(bad)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.unit.conftest import STACKS
+from tests.unit.conftest import STACKS, run_platform, small_stack
 
 DEPLOYMENT = "apps/v1:Deployment"
 HPA = "autoscaling/v2:HorizontalPodAutoscaler"
@@ -41,15 +41,14 @@ def test_every_workload_runs_hardened(stack_runs, stack):
         assert account["automountServiceAccountToken"] is False
 
 
-def test_main_app_is_right_sized_in_prod(prod):
-    (container,) = pod(prod, "api")["containers"]
+def test_every_container_gets_the_resources_its_service_states_disk_defaulted():
+    run = run_platform(small_stack(), "small")
+    (container,) = pod(run, "api")["containers"]
     assert container["resources"] == {
         "requests": {"cpu": "250m", "memory": "384Mi", "ephemeral-storage": "64Mi"},
         "limits": {"cpu": "500m", "memory": "512Mi", "ephemeral-storage": "256Mi"},
     }
-    assert pod(prod, "postgres")["containers"][0]["resources"]["requests"]["memory"] == "256Mi"
-    assert pod(prod, "redis")["containers"][0]["resources"]["requests"] == {
-        "cpu": "50m", "memory": "128Mi", "ephemeral-storage": "64Mi"}
+    assert pod(run, "db")["containers"][0]["resources"]["requests"] == {"cpu": "100m", "memory": "256Mi", "ephemeral-storage": "64Mi"}
 
 
 def test_probes_follow_the_declared_paths_and_one_timing_profile(prod, dev):
@@ -170,3 +169,19 @@ def test_secret_files_come_from_a_secret_mounted_read_only_never_from_plain_conf
     secret = dev.kind("core/v1:Secret")["api-files"]
     # The engine receives the value wrapped as a secret, so state and previews keep it encrypted.
     assert secret["stringData"]["4dabf18193072939515e22adb298388d"] == "1b47061264138c4ac30d75fd1eb44270"
+
+
+def test_placement_puts_every_pod_and_job_on_the_named_nodes_and_tolerates_only_the_named_taints():
+    from leanstack.config.schema import Toleration
+    from tests.unit.conftest import run_platform, stack_config
+
+    plain = stack_config("prod")
+    assert all("tolerations" not in pod(run_platform(plain, "prod"), name) for name in ("api", "web"))
+    toleration = {"key": "kwok.x-k8s.io/node", "operator": "Exists", "effect": "NoSchedule"}
+    cluster = plain.kubernetes.model_copy(update={"kubeconfig": "/kubeconfig", "render_dir": None,
+                                                  "node_selector": {"type": "kwok"},
+                                                  "tolerations": [Toleration(**toleration)]})
+    run = run_platform(plain.model_copy(update={"kubernetes": cluster}), "prod")
+    specs = [d["spec"]["template"]["spec"] for d in run.kind(DEPLOYMENT).values()]
+    specs += [j["spec"]["template"]["spec"] for j in run.kind("batch/v1:Job").values()]
+    assert specs and all(s["nodeSelector"] == {"type": "kwok"} and s["tolerations"] == [toleration] for s in specs)

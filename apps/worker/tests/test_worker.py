@@ -1,12 +1,20 @@
 """Run with: pip install -r requirements.txt pytest && pytest apps/worker/tests
 
-Uses a small in-memory stand-in for Redis, so no server is needed.
+The loop and health checks use a small in-memory stand-in for Redis; orders go to a real Postgres
+and Redis on 127.0.0.1 (apps/conftest.py).
 """
 
 import json
 import os
 import subprocess
 import sys
+import uuid
+from dataclasses import replace
+from pathlib import Path
+
+import psycopg
+import pytest
+import redis
 
 from worker.__main__ import Worker, handle
 from worker.config import Config, database_password
@@ -27,8 +35,39 @@ class FakeRedis:
 
 
 def test_handle():
-    assert handle({"id": "1", "op": "sum", "args": [1, 2, 3]})["result"] == 6
-    assert handle({"op": "upper", "args": ["x"]})["result"] == "X"
+    assert handle({"id": "1", "op": "sum", "args": [1, 2, 3]}, store=None)["result"] == 6
+    assert handle({"op": "upper", "args": ["x"]}, store=None)["result"] == "X"
+
+
+def database_config(postgres_env, **settings) -> Config:
+    return Config(database_host="127.0.0.1", database_port=int(postgres_env["DATABASE_PORT"]),
+                  database_password=Path(postgres_env["DATABASE_PASSWORD_FILE"]).read_text().strip(), **settings)
+
+
+def test_an_order_is_priced_and_written_to_postgres_once(postgres_env, redis_url, tmp_path):
+    cfg = database_config(postgres_env, redis_url=redis_url, heartbeat_file=str(tmp_path / "hb"))
+    order_id = uuid.uuid4().hex
+    client = redis.Redis.from_url(redis_url)
+    job = json.dumps({"id": order_id, "op": "order", "args": ["gamma", 3, 3.0]})
+    client.lpush(cfg.queue, job, job)  # delivered twice, e.g. requeued after a lost connection
+    w = Worker(cfg)
+    assert w.run_once() and w.run_once()
+    assert json.loads(client.lindex(cfg.done_key, 0)) == {"id": order_id, "ok": True, "result": {"total": "9.00"}}
+    with psycopg.connect(host="127.0.0.1", port=cfg.database_port, user="postgres", dbname="postgres",
+                         password=cfg.database_password) as conn:
+        rows = conn.execute("SELECT item, quantity, total FROM orders WHERE id = %s", (order_id,)).fetchall()
+    assert [(item, quantity, str(total)) for item, quantity, total in rows] == [("gamma", 3, "9.00")]
+
+
+def test_while_postgres_is_unreachable_an_order_goes_back_to_the_queue(postgres_env, redis_url, tmp_path):
+    cfg = replace(database_config(postgres_env, redis_url=redis_url, heartbeat_file=str(tmp_path / "hb")),
+                  database_port=1)  # nothing listens there
+    client = redis.Redis.from_url(redis_url)
+    job = json.dumps({"id": "lost?", "op": "order", "args": ["alpha", 1, 1.5]}).encode()
+    client.lpush(cfg.queue, job)
+    with pytest.raises(psycopg.OperationalError):  # Worker.run backs off, then takes the job again
+        Worker(cfg).run_once()
+    assert client.lrange(cfg.queue, 0, -1) == [job] and client.llen(cfg.done_key) == 0
 
 
 def test_worker_and_health(tmp_path):

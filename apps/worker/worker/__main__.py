@@ -1,7 +1,9 @@
 """`python -m worker`: BRPOP jobs from $QUEUE_NAME on $REDIS_URL until SIGTERM/SIGINT.
 
 A job is a JSON object, e.g. {"id": "1", "op": "sum", "args": [1, 2]}; its result is
-LPUSHed (JSON) to $DONE_KEY. Every loop turn that reached Redis touches the
+LPUSHed (JSON) to $DONE_KEY. An order from the api, {"id", "op": "order", "args": [item,
+quantity, unit_price]}, is also written to Postgres (worker.store); while Postgres is unreachable
+the job goes back to the queue, so none is lost. Every loop turn that reached Redis touches the
 heartbeat file, which `python -m worker.health` checks.
 """
 
@@ -13,18 +15,26 @@ import os
 import signal
 import sys
 import time
+from decimal import Decimal
 
+import psycopg
 import redis
 
 from .config import Config
+from .store import Store
 
 log = logging.getLogger("worker")
 
 
-def handle(job: dict) -> dict:
+def handle(job: dict, store: Store) -> dict:
     op = job.get("op")
     args = job.get("args", [])
-    if op == "sum":
+    if op == "order":
+        item, quantity, unit_price = args
+        total = (Decimal(str(unit_price)) * int(quantity)).quantize(Decimal("0.01"))
+        store.save_order(str(job["id"]), str(item), int(quantity), total)
+        result = {"total": str(total)}
+    elif op == "sum":
         result = sum(args)
     elif op == "upper":
         result = str(args[0]).upper() if args else ""
@@ -45,8 +55,9 @@ def beat(path: str) -> None:
 
 
 class Worker:
-    def __init__(self, cfg: Config, client: redis.Redis | None = None):
+    def __init__(self, cfg: Config, client: redis.Redis | None = None, store: Store | None = None):
         self.cfg = cfg
+        self.store = store or Store(cfg)
         self.r = client or redis.Redis.from_url(
             cfg.redis_url, socket_connect_timeout=3, socket_timeout=cfg.poll_timeout_s + 5,
             health_check_interval=30,
@@ -65,13 +76,23 @@ class Worker:
             return False
         _, raw = item
         try:
-            result = handle(json.loads(raw))
+            result = handle(json.loads(raw), self.store)
+        except psycopg.OperationalError:
+            self.r.rpush(self.cfg.queue, raw)  # back at the head: BRPOP takes it first when Postgres is back
+            raise
         except Exception as exc:  # noqa: BLE001 - a bad job must not kill the worker
             result = {"ok": False, "error": str(exc), "raw": raw.decode(errors="replace")}
             log.warning("job failed: %s", exc)
         self.r.lpush(self.cfg.done_key, json.dumps(result))
         self.processed += 1
         return True
+
+    @staticmethod
+    def wait(backend: str, exc: Exception, backoff: float) -> float:
+        """Sleep `backoff` seconds after `backend` failed; the next, longer backoff."""
+        log.warning("%s unavailable (%s); retrying in %.1fs", backend, " ".join(str(exc).split()), backoff)
+        time.sleep(backoff)
+        return min(backoff * 2, 10.0)
 
     def run(self) -> int:
         backoff = 0.5
@@ -90,9 +111,9 @@ class Worker:
             except redis.exceptions.ConnectionError as exc:
                 # No heartbeat while Redis is unreachable: health turns red after max age.
                 connected = False
-                log.warning("redis unavailable (%s); retrying in %.1fs", exc, backoff)
-                time.sleep(backoff)
-                backoff = min(backoff * 2, 10.0)
+                backoff = self.wait("redis", exc, backoff)
+            except psycopg.OperationalError as exc:
+                backoff = self.wait("postgres", exc, backoff)
         log.info("stopped after %d jobs", self.processed)
         try:
             os.unlink(self.cfg.heartbeat_file)

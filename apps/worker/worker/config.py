@@ -1,5 +1,6 @@
 """Settings from the environment (12-factor).
 
+Postgres: DATABASE_HOST (127.0.0.1), DATABASE_PORT (5432), DATABASE_USER and DATABASE_NAME (postgres).
 The database password comes from the file DATABASE_PASSWORD_FILE names (a mounted Secret: the
 value never sits in the environment), or from DATABASE_PASSWORD where no file is given.
 """
@@ -22,6 +23,10 @@ class Config:
     heartbeat_file: str = "/tmp/worker.heartbeat"
     # Health fails when the heartbeat is older than this.
     heartbeat_max_age_s: float = 30.0
+    database_host: str = "127.0.0.1"
+    database_port: int = 5432
+    database_user: str = "postgres"
+    database_name: str = "postgres"
     database_password: Optional[str] = field(default=None, repr=False)
 
     @classmethod
@@ -34,6 +39,10 @@ class Config:
             poll_timeout_s=int(env.get("POLL_TIMEOUT", cls.poll_timeout_s)),
             heartbeat_file=env.get("HEARTBEAT_FILE", cls.heartbeat_file),
             heartbeat_max_age_s=float(env.get("HEARTBEAT_MAX_AGE", cls.heartbeat_max_age_s)),
+            database_host=env.get("DATABASE_HOST", cls.database_host),
+            database_port=int(env.get("DATABASE_PORT", cls.database_port)),
+            database_user=env.get("DATABASE_USER", cls.database_user),
+            database_name=env.get("DATABASE_NAME", cls.database_name),
             database_password=database_password(env),
         )
 

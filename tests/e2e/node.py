@@ -1,0 +1,138 @@
+"""The real node of the local cluster (scripts/node.sh) as the tests see it: running containers' host
+processes, pod network namespaces, and TCP connects made from inside them.
+
+Everything here reads the kernel's own view (/proc, network namespaces) or the node's own tools
+(containerd's `ctr`), never our renderers: a promise about a running pod is checked on the process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from tests.e2e.live import Cluster
+from tools import registry
+
+NODE_NAME = os.environ.get("LEANSTACK_NODE_NAME", "leanstack-node-1")
+NODE_IP = os.environ.get("LEANSTACK_NODE_IP", "10.244.0.1")
+POD_NETWORK_PREFIX = "10.244.0."
+CRI_SOCKET = "/run/containerd/containerd.sock"
+REGISTRY = "127.0.0.1:5000"
+# The committed stacks' upstream refs -> the images scripts/service-images.sh builds here.
+LOCAL_SERVICE_IMAGES = {"postgres": "leanstack/postgres:15", "redis": "leanstack/redis:7"}
+
+
+def registry_ref(repository_tag: str) -> str:
+    """repository:tag in the local registry, pinned by the digest the registry holds."""
+    found = registry.digest(f"{REGISTRY}/{repository_tag}")
+    assert found, f"{REGISTRY}/{repository_tag} is not in the local registry (scripts/node.sh, scripts/service-images.sh)"
+    return f"{REGISTRY}/{repository_tag.rsplit(':', 1)[0]}@{found}"
+
+
+def point_at_real_node(config: dict, cluster: Cluster, namespace: str, await_timeout: Optional[int] = None) -> None:
+    """Edit a stack's config mapping: deploy to `cluster` in `namespace`; builds stay builds, the
+    upstream database and cache images become the local ones (nothing is pulled from outside)."""
+    config["kubernetes"] = {"kubeconfig": str(cluster.kubeconfig),
+                            **({"await_timeout_seconds": await_timeout} if await_timeout else {})}
+    config["namespace"] = namespace
+    for name, service in config["services"].items():
+        ref = service["image"].get("ref", "")
+        for upstream, local in LOCAL_SERVICE_IMAGES.items():
+            if ref.startswith(f"{upstream}:"):
+                service["image"] = {"ref": registry_ref(local)}
+
+
+@dataclass(frozen=True)
+class Process:
+    """A container's main process as the kernel reports it (/proc/<pid>/status)."""
+
+    pid: int
+    uid: int
+    gid: int
+    cap_eff: int
+    no_new_privs: int
+    seccomp: int
+
+    @property
+    def root(self) -> Path:
+        """The container's root file system as that process sees it (its mounts included)."""
+        return Path(f"/proc/{self.pid}/root")
+
+
+def task_pids() -> dict[str, int]:
+    """containerd task (container) id -> host pid of its main process, from the node's containerd."""
+    out = subprocess.run(["ctr", "--address", CRI_SOCKET, "--namespace", "k8s.io", "tasks", "ls"],
+                         capture_output=True, text=True, check=True, timeout=30).stdout
+    pids = {}
+    for line in out.splitlines()[1:]:
+        task, pid, status = line.split()[:3]
+        if status == "RUNNING":
+            pids[task] = int(pid)
+    return pids
+
+
+def process(pid: int) -> Process:
+    fields = dict(line.split(":\t", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":\t" in line)
+    return Process(pid, int(fields["Uid"].split()[1]), int(fields["Gid"].split()[1]), int(fields["CapEff"], 16),
+                   int(fields["NoNewPrivs"]), int(fields["Seccomp"]))
+
+
+def containers(pod: dict) -> dict[str, Process]:
+    """Each running container of `pod` (a Pod object) -> its main process."""
+    pids = task_pids()
+    found = {}
+    for status in pod["status"].get("containerStatuses", []) + pod["status"].get("initContainerStatuses", []):
+        container_id = status.get("containerID", "").removeprefix("containerd://")
+        if container_id in pids:
+            found[status["name"]] = process(pids[container_id])
+    return found
+
+
+def netns_by_ip() -> dict[str, str]:
+    """Pod IP -> the network namespace containerd made for that pod (ip netns: cni-<uuid>)."""
+    found = {}
+    names = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, check=True).stdout.split("\n")
+    for name in (line.split()[0] for line in names if line.startswith("cni-")):
+        addresses = subprocess.run(["ip", "-n", name, "-4", "-o", "addr", "show"], capture_output=True, text=True).stdout
+        for line in addresses.splitlines():
+            address = line.split()[3].split("/")[0]
+            if address.startswith(POD_NETWORK_PREFIX):
+                found[address] = name
+    return found
+
+
+# Runs with this machine's python3 inside a pod's network namespace: the packets leave from the pod's
+# own interface and address, so the node's NetworkPolicy enforcer judges them as the pod's own.
+_CONNECT = """
+import json, socket, sys
+results = {}
+for target in json.loads(sys.argv[1]):
+    host, port = target.rsplit(":", 1)
+    sock = socket.socket()
+    sock.settimeout(float(sys.argv[2]))
+    try:
+        sock.connect((host, int(port)))
+        results[target] = "open"
+    except ConnectionRefusedError:
+        results[target] = "refused"
+    except OSError as error:
+        results[target] = type(error).__name__
+    finally:
+        sock.close()
+print(json.dumps(results))
+"""
+
+
+def connect_from(netns: str, targets: Iterable[str], timeout: float = 2.0) -> dict[str, str]:
+    """TCP connects from inside `netns` to each host:port: "open", "refused" (a reject or no
+    listener) or the error's name (e.g. "TimeoutError": dropped)."""
+    targets = list(targets)
+    result = subprocess.run(["ip", "netns", "exec", netns, "python3", "-c", _CONNECT, json.dumps(targets), str(timeout)],
+                            capture_output=True, text=True, timeout=30 + timeout * len(targets))
+    if result.returncode != 0:
+        raise RuntimeError(f"connect from {netns} failed: {result.stderr.strip()}")
+    return json.loads(result.stdout)

@@ -1,0 +1,347 @@
+"""Pods that really run: the dev stack, built here, deployed by the real engine to the local cluster's
+real node (scripts/node.sh: kubelet, containerd, kube-proxy, kube-router, CoreDNS), and every promise
+checked on the running processes and by real packets:
+
+- every pod Ready on the real node, none on a kwok node;
+- hardening as the kernel reports it for every running container (UID/GID, no capabilities,
+  no_new_privs, seccomp filter, read-only root, /tmp writable, secret files not world-readable);
+- cluster DNS from every pod, and nothing outside the cluster resolves;
+- network policy by TCP connects from inside each pod's network namespace equal the table the stack
+  config implies (leanstack.scan.reachability, the one cyclonus agreed with), and a negative control;
+- a killed main process is restarted by the kubelet.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+
+import pytest
+from pulumi import automation as auto
+
+from leanstack.config.schema import StackConfig
+from leanstack.config.stack_file import load_stack_file
+from leanstack.kube import labels
+from leanstack.scan import reachability as r
+from tests.e2e.conftest import Project, make_project
+from tests.e2e.live import Cluster, unique_namespace, wait_for
+from tests.e2e.node import NODE_IP, NODE_NAME, connect_from, containers, netns_by_ip, point_at_real_node, registry_ref
+
+pytestmark = pytest.mark.e2e
+
+AGNHOST = "leanstack/agnhost:v1.33.13"  # built by scripts/node.sh
+
+@dataclass
+class Running:
+    project: Project
+    namespace: str
+    config: StackConfig
+
+    def pods(self, cluster: Cluster) -> dict[str, dict]:
+        """service -> its (one) running pod."""
+        return {pod["metadata"]["labels"][labels.SERVICE]: pod for pod in cluster.get("pods", namespace=self.namespace)
+                if pod["status"].get("phase") == "Running" and labels.SERVICE in pod["metadata"]["labels"]}
+
+
+@pytest.fixture(scope="module")
+def dev(tmp_path_factory, cluster) -> Running:
+    project = make_project(tmp_path_factory.mktemp("node-dev"))
+    namespace = unique_namespace("node-dev")
+    project.edit_config("dev", lambda config: point_at_real_node(config, cluster, namespace, await_timeout=300))
+    project.up("dev")
+    yield Running(project, namespace, load_stack_file(project.directory / "Pulumi.dev.yaml"))
+    project.stack("dev").destroy()
+
+
+def test_the_real_node_is_ready_beside_tainted_kwok_nodes_and_runs_cluster_dns(cluster):
+    nodes = {node["metadata"]["name"]: node for node in cluster.get("nodes")}
+    real = nodes[NODE_NAME]
+    assert {c["type"]: c["status"] for c in real["status"]["conditions"]}["Ready"] == "True"
+    assert {a["type"]: a["address"] for a in real["status"]["addresses"]}["InternalIP"] == NODE_IP
+    assert real["status"]["nodeInfo"]["kubeletVersion"] == "v1.33.13"
+    assert real["status"]["nodeInfo"]["containerRuntimeVersion"].startswith("containerd://1.6")
+    assert not real["spec"].get("taints")
+    fakes = [node for name, node in nodes.items() if name != NODE_NAME]
+    assert fakes and all({"key": "kwok.x-k8s.io/node", "value": "fake", "effect": "NoSchedule"} in node["spec"]["taints"]
+                         for node in fakes)
+    (dns,) = cluster.get("pods", namespace="kube-system", selector="k8s-app=kube-dns")
+    assert dns["spec"]["nodeName"] == NODE_NAME and dns["status"]["podIP"].startswith("10.244.0.")
+    assert cluster.get("service", "kube-dns", "kube-system")["spec"]["clusterIP"] == "10.96.0.10"
+    # The API server reaches the kubelet (logs, exec) at the node's InternalIP.
+    logs = cluster.kubectl("-n", "kube-system", "logs", dns["metadata"]["name"]).stdout
+    assert "CoreDNS-1.15.0" in logs
+
+
+def test_every_pod_of_the_dev_stack_is_ready_on_the_real_node(dev, cluster):
+    pods = dev.pods(cluster)
+    assert set(pods) == set(dev.config.services)
+    for service, pod in pods.items():
+        assert pod["spec"]["nodeName"] == NODE_NAME, service
+        assert all(s["ready"] and s["started"] for s in pod["status"]["containerStatuses"]), (service, pod["status"])
+    assert not [pod for pod in cluster.get("pods", namespace=dev.namespace) if pod["spec"].get("nodeName") != NODE_NAME]
+
+
+def test_hardening_holds_in_every_running_container(dev, cluster):
+    checked = []
+    for service, pod in dev.pods(cluster).items():
+        security = dev.config.services[service].security
+        for name, proc in containers(pod).items():
+            where = f"{service}/{name} (pid {proc.pid})"
+            assert (proc.uid, proc.gid) == (security.run_as_user, security.run_as_group), where
+            assert proc.cap_eff == 0, where
+            assert proc.no_new_privs == 1, where
+            assert proc.seccomp == 2, where  # a seccomp filter: RuntimeDefault
+            with pytest.raises(OSError) as refused:
+                (proc.root / "leanstack-write-probe").write_text("x")
+            assert refused.value.errno == errno.EROFS, where
+            scratch = proc.root / "tmp" / f"leanstack-write-probe-{os.getpid()}"
+            scratch.write_text("x")
+            scratch.unlink()
+            for secret in sorted((proc.root / "run" / "secrets" / "leanstack").glob("[A-Z]*")):
+                mode = secret.stat().st_mode
+                assert mode & 0o007 == 0, f"{where}: {secret.name} is readable by others ({oct(mode)})"
+                read = subprocess.run(["cat", str(secret)], user=proc.uid, group=proc.gid,
+                                      extra_groups=[security.fs_group], capture_output=True)
+                assert read.returncode == 0 and read.stdout, f"{where}: its UID cannot read {secret.name}"
+            checked.append(where)
+    assert len(checked) >= len(dev.config.services)
+
+
+def test_cluster_dns_answers_every_pod_and_resolves_nothing_outside(dev, cluster):
+    for service, pod in dev.pods(cluster).items():
+        peer = "postgres" if service != "postgres" else "redis"
+        name = pod["metadata"]["name"]
+        answer = exec_python_or_getent(cluster, dev.namespace, name, peer)
+        service_ip = cluster.get("service", peer, dev.namespace)["spec"]["clusterIP"]
+        assert answer == service_ip, (service, answer)
+    api = dev.pods(cluster)["api"]["metadata"]["name"]
+    assert exec_python_or_getent(cluster, dev.namespace, api, "example.com") is None
+
+
+def exec_python_or_getent(cluster: Cluster, namespace: str, pod: str, host: str):
+    """The address `host` resolves to inside `pod`, with the pod's own resolv.conf (None: no answer)."""
+    python = ["python", "-c", f"import socket; print(socket.gethostbyname({host!r}))"]
+    result = cluster.kubectl("-n", namespace, "exec", pod, "--", *python, check=False, timeout=60)
+    if result.returncode != 0 and "executable file not found" in result.stderr:
+        result = cluster.kubectl("-n", namespace, "exec", pod, "--", "getent", "hosts", host, check=False, timeout=60)
+    return result.stdout.split()[0] if result.returncode == 0 and result.stdout.strip() else None
+
+
+# --- network policy by packets -----------------------------------------------------------------
+
+def agnhost_pod(cluster: Cluster, namespace: str, name: str, pod_labels: dict, ports: list[int]) -> dict:
+    """An agnhost `porter` pod answering on every port (no policy selects it outside the stack)."""
+    env = [{"name": f"SERVE_PORT_{port}", "value": "leanstack"} for port in ports]
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": pod_labels},
+                "spec": {"securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"},
+                                             "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]},
+                         "automountServiceAccountToken": False,
+                         "containers": [{"name": "porter", "image": registry_ref(AGNHOST),
+                                         "args": ["porter"], "env": env,
+                                         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                                             "capabilities": {"drop": ["ALL"]}}}]}}
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+    return wait_for(lambda: ready_pod(cluster, namespace, name), 120, f"pod {namespace}/{name} Ready")
+
+
+def ready_pod(cluster: Cluster, namespace: str, name: str):
+    pod = cluster.get("pod", name, namespace)
+    ok = pod and any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+    return pod if ok else None
+
+
+def live_model(dev: Running, cluster: Cluster, ingress: dict, outsider: dict) -> r.ProbeModel:
+    """The probe model of the running system: the stack's pods, the ingress and outsider pods and the
+    real CoreDNS pod, with their real IPs and labels."""
+    pods = [r.Pod(dev.namespace, service, pod["metadata"]["labels"], pod["status"]["podIP"], service=service)
+            for service, pod in sorted(dev.pods(cluster).items())]
+    (dns,) = cluster.get("pods", namespace=r.DNS_NAMESPACE, selector="k8s-app=kube-dns")
+    pods += [r.Pod(ingress["metadata"]["namespace"], "ingress-controller", ingress["metadata"]["labels"],
+                   ingress["status"]["podIP"], role="ingress"),
+             r.Pod(r.DNS_NAMESPACE, "kube-dns", dns["metadata"]["labels"], dns["status"]["podIP"], role="dns"),
+             r.Pod(outsider["metadata"]["namespace"], "outsider", outsider["metadata"]["labels"],
+                   outsider["status"]["podIP"], role="outsider")]
+    namespaces = {pod.namespace: {} for pod in pods}
+    return r.ProbeModel(namespaces, pods, [p for p in r.probes_for(dev.config) if p.protocol == "TCP"])
+
+
+def listens(config: StackConfig, destination: r.Pod, probe: r.Probe) -> bool:
+    """Only where something really listens does a connect tell allowed from denied: the node's
+    enforcer rejects (connection refused), exactly as a closed port answers."""
+    if destination.role in ("ingress", "outsider"):
+        return True  # agnhost porter answers on every probed port
+    if destination.role == "dns":
+        return probe.port == r.DNS_PORT
+    return config.services[destination.service].port == probe.port
+
+
+def measured_table(model: r.ProbeModel, config: StackConfig) -> tuple[r.Table, r.Table]:
+    """(expected, measured) over the cells where the destination listens, by real TCP connects."""
+    expected_all = r.expected_table(config, model)
+    netns = netns_by_ip()
+    expected, measured = {}, {}
+    for source in model.pods:
+        # A pod's packets to its own address never leave its network namespace: no enforcer sees
+        # them (Kubernetes lets a pod reach itself), so those cells are not probed.
+        cells = [(d, p) for d in model.pods for p in model.probes if d != source and listens(config, d, p)]
+        answers = connect_from(netns[source.ip], [f"{d.ip}:{p.port}" for d, p in cells])
+        for destination, probe in cells:
+            key = (source.key, destination.key, str(probe))
+            expected[key] = expected_all[key]
+            measured[key] = answers[f"{destination.ip}:{probe.port}"] == "open"
+    return expected, measured
+
+
+@pytest.fixture(scope="module")
+def probe_pods(dev, cluster):
+    outsider_ns = unique_namespace("intruder")
+    cluster.kubectl("create", "namespace", outsider_ns)
+    ports = sorted({p.port for p in r.probes_for(dev.config)})
+    ingress = agnhost_pod(cluster, dev.config.ingress_namespace, f"ingress-probe-{outsider_ns[-6:]}",
+                          {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, ports)
+    outsider = agnhost_pod(cluster, outsider_ns, "outsider", {"app": "outsider"}, ports)
+    yield ingress, outsider
+    cluster.kubectl("-n", dev.config.ingress_namespace, "delete", "pod", ingress["metadata"]["name"], "--wait=false")
+    cluster.kubectl("delete", "namespace", outsider_ns, "--wait=false")
+
+
+def test_real_connections_equal_the_table_the_stack_config_implies(dev, cluster, probe_pods):
+    model = live_model(dev, cluster, *probe_pods)
+    expected, measured = measured_table(model, dev.config)
+    differences = r.compare(expected, measured)
+    assert differences == [], "\n".join(differences)
+    allowed = sum(measured.values())
+    assert 0 < allowed < len(measured)  # both kinds of cells were really exercised
+    print(f"\nreachability by packets: {len(measured)} cells, {allowed} open, {len(measured) - allowed} refused, 0 differences")
+
+
+def test_egress_to_an_undeclared_listener_on_the_node_is_refused(dev, cluster, probe_pods):
+    listener = socket.create_server((NODE_IP, 0))
+    port = listener.getsockname()[1]
+    accepting = threading.Thread(target=lambda: [listener.accept() for _ in range(1)], daemon=True)
+    accepting.start()
+    try:
+        netns = netns_by_ip()
+        _, outsider = probe_pods
+        api = dev.pods(cluster)["api"]
+        # The control: a pod no policy selects reaches the listener, so it really answers.
+        assert connect_from(netns[outsider["status"]["podIP"]], [f"{NODE_IP}:{port}"]) == {f"{NODE_IP}:{port}": "open"}
+        assert connect_from(netns[api["status"]["podIP"]], [f"{NODE_IP}:{port}"])[f"{NODE_IP}:{port}"] != "open"
+    finally:
+        listener.close()
+
+
+def test_without_its_own_policy_a_service_is_cut_off_by_default_deny(dev, cluster, probe_pods):
+    """Negative control: delete web's NetworkPolicy. Only default-deny and allow-dns select web then,
+    so every cell web sent or received closes except its DNS, and no other cell changes."""
+    model = live_model(dev, cluster, *probe_pods)
+    web, dns = f"{dev.namespace}/web", f"{r.DNS_NAMESPACE}/kube-dns"
+    _, before = measured_table(model, dev.config)
+    expected = {key: ok and (web not in key[:2] or key[:2] == (web, dns)) for key, ok in before.items()}
+    policy = cluster.get("networkpolicy", "web", dev.namespace)
+    cluster.kubectl("-n", dev.namespace, "delete", "networkpolicy", "web")
+    try:
+        deadline = time.monotonic() + 30  # the enforcer applies a policy change within its sync
+        while (after := measured_table(model, dev.config)[1]) != expected and time.monotonic() < deadline:
+            time.sleep(1)
+        differences = r.compare(expected, after)
+        assert differences == [], "\n".join(differences)
+        assert any(before[key] and not after[key] for key in before)  # some cells really closed
+    finally:
+        for field in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+            policy["metadata"].pop(field, None)
+        cluster.kubectl("apply", "-f", "-", stdin=json.dumps(policy))
+
+
+def test_a_killed_main_process_is_restarted_by_the_kubelet(dev, cluster):
+    pod = dev.pods(cluster)["worker"]
+    name, before = pod["metadata"]["name"], pod["status"]["containerStatuses"][0]["restartCount"]
+    (process,) = containers(pod).values()
+    os.kill(process.pid, signal.SIGKILL)
+    restarted = wait_for(lambda: ready_pod(cluster, dev.namespace, name) if
+                         cluster.get("pod", name, dev.namespace)["status"]["containerStatuses"][0]["restartCount"] > before
+                         else None, 120, f"{name} restarted and Ready")
+    (again,) = containers(restarted).values()
+    assert again.pid != process.pid and again.uid == process.uid
+
+
+# --- the system at work, and what a broken change does -----------------------------------------
+
+def test_an_order_goes_from_api_through_redis_and_the_worker_to_postgres_and_back(dev, cluster):
+    """Through a port-forward (API server -> kubelet -> the pod): api queues the order in Redis, the
+    worker writes it to Postgres with the password from its secret file, api reads it back."""
+    port = free_local_port()
+    forward = subprocess.Popen([str(cluster.kubectl_path), "--kubeconfig", str(cluster.kubeconfig), "-n", dev.namespace,
+                                "port-forward", "--address", "127.0.0.1", "service/api", f"{port}:8080"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_for(lambda: http(f"{base}/ready")[0] == 200, 30, "api /ready through the port-forward")
+        status, placed = http(f"{base}/api/orders", {"item": "beta", "quantity": 2})
+        assert status == 202 and placed["status"] == "queued"
+        order = wait_for(lambda: (lambda s, b: b if s == 200 else None)(*http(f"{base}/api/orders/{placed['id']}")),
+                         30, "the worker to write the order")
+        assert (order["item"], order["quantity"], order["total"]) == ("beta", 2, "4.50")
+    finally:
+        forward.terminate()
+        forward.wait(timeout=10)
+
+
+def free_local_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(url: str, body: dict | None = None) -> tuple[int, dict]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+    except OSError:
+        return 0, {}
+
+
+def test_a_probe_command_missing_from_the_image_fails_up_naming_the_service_and_the_kubelet_says_why(dev, cluster):
+    def broken(config: dict) -> None:
+        config["kubernetes"]["await_timeout_seconds"] = 60
+        config["services"]["worker"]["probes"]["command"] = ["pg_isready"]  # not in the worker's image
+    dev.project.edit_config("dev", broken)
+    with pytest.raises(auto.CommandError) as failed:
+        dev.project.up("dev")
+    assert "worker" in str(failed.value) and "timed out waiting to be Ready" in str(failed.value)
+    unhealthy = [e["message"] for e in cluster.events(dev.namespace) if e.get("reason") == "Unhealthy"
+                 and e["involvedObject"]["name"].startswith("worker-")]
+    assert any("Startup probe failed" in m and "pg_isready" in m for m in unhealthy), unhealthy
+    dev.project.edit_config("dev", lambda config: config["services"]["worker"]["probes"].update(
+        command=["python", "-m", "worker.health"]))
+    dev.project.up("dev")  # the fix converges
+
+
+def test_a_failing_migration_fails_up_naming_the_job_and_the_old_pods_keep_serving(dev, cluster):
+    before = dev.pods(cluster)["api"]["metadata"]["name"]
+
+    def failing(config: dict) -> None:
+        api = config["services"]["api"]
+        api["migrate"]["command"] = ["python", "-c", "raise SystemExit('migration 0042 failed')"]
+        api["env"]["RELEASE"] = "next"  # a rollout the failed migration must hold back
+    dev.project.edit_config("dev", failing)
+    with pytest.raises(auto.CommandError) as failed:
+        dev.project.up("dev")
+    assert "api-migrate" in str(failed.value)
+    deployment = cluster.get("deployment", "api", dev.namespace)
+    env = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])}
+    assert "RELEASE" not in env  # the workload was not rolled
+    assert ready_pod(cluster, dev.namespace, before)  # the old pod still serves
