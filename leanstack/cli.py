@@ -4,6 +4,7 @@
     leanstack render --stack prod --out rendered/prod
     leanstack rightsize --stack prod --prometheus URL [--window 14d] [--step 5m] [--strategy krr|vpa] [--write]
     leanstack derive-stack --from dev --to local --kubeconfig PATH [--context NAME] [--image REPOSITORY=REF]
+    leanstack images [REF...] [--stack dev] [--format table|markdown|json] [--top 10]
 """
 
 from __future__ import annotations
@@ -25,6 +26,9 @@ from leanstack.costing.checks import platform_problems
 from leanstack.costing.delta import cost_delta
 from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
 from leanstack.costing.preview import PreviewError, run_preview
+from leanstack.images import output as image_output
+from leanstack.images.source import ImageReadError
+from leanstack.images.targets import Target, failure_lines, inspect, stack_targets
 from leanstack.rightsize import STRATEGIES, PrometheusError, aligned_end, analyze, parse_duration, parse_instant
 from leanstack.rightsize import report as rightsize_report
 from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
@@ -55,7 +59,7 @@ def _budget(text: Optional[str]) -> Optional[Budget]:
 
 
 def _fail(err: Console, message: str, code: int) -> typer.Exit:
-    err.print(message, markup=False, highlight=False)
+    err.print(message, markup=False, highlight=False, emoji=False)  # a ref like repo:x: stays text
     return typer.Exit(code)
 
 
@@ -216,6 +220,45 @@ def rightsize(
         print_table(delta, console)
     else:
         sys.stdout.write(rightsize_report.to_markdown(*context) + "\n" + to_markdown(delta))
+
+
+@app.command()
+def images(
+    refs: list[str] = typer.Argument(None, help="Images to read: registry/repository:tag over the registry API, else from the local engine."),
+    stack: Optional[str] = typer.Option(None, "--stack", "-s", help="Also read every image STACK builds (its pushed tag) and check its rules."),
+    output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
+    top: int = typer.Option(10, "--top", min=1, help="How many of the largest directories to list."),
+    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+) -> None:
+    """Where each image's bytes are: layers and their instructions, dive's efficiency and wasted bytes, the
+    largest directories, findings to remove; exit 3 when an image breaks its dive rules (the stack's, else dive's defaults)."""
+    err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
+    targets = [Target(ref) for ref in refs or []]
+    if stack:
+        try:
+            targets += stack_targets(load_stack_file(work_dir / stack_file_name(stack)), stack)
+        except ConfigError as error:
+            raise _fail(err, str(error), 2)
+    if not targets:
+        raise typer.BadParameter("name an image, or a stack whose images to read", param_hint="REFS / --stack")
+    reports = []
+    for target in targets:
+        try:
+            with err.status(f"reading {target.ref} ..."):
+                reports.append(inspect(target, top))
+        except ImageReadError as error:
+            raise _fail(err, str(error), 1)
+    chosen = output or (ReportFormat.table if sys.stdout.isatty() else ReportFormat.markdown)
+    if chosen is ReportFormat.json:
+        sys.stdout.write(image_output.to_json(reports))
+    elif chosen is ReportFormat.table:
+        image_output.print_table(reports, Console())
+    else:
+        sys.stdout.write(image_output.to_markdown(reports))
+    broken = [line for target, (report, results) in zip(targets, reports)
+              for line in failure_lines(target.ref, results, target.key_path)]
+    if broken:
+        raise _fail(err, "\n".join(broken), 3)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,10 @@
 """OptimizedImage: build a service image with BuildKit, push it, and hand back a digest reference.
 
 Built with pulumi-docker-build (BuildKit). The digest reference (repo:tag@sha256:...) is what Deployments run, so a rebuild that changes nothing changes
-nothing downstream. The image's size is checked against its budget after the build; an image
-over budget fails `pulumi up` before any workload that uses it is touched, because those
-workloads take their image from the checked reference.
+nothing downstream. The image's size is checked against its budget after the build, then its
+layers against its dive rules (leanstack.images); an image over budget or breaking a rule fails
+`pulumi up` before any workload that uses it is touched, because those workloads take their image
+from the checked reference.
 """
 
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ import pulumi
 import pulumi_docker_build as docker_build
 
 from leanstack.config.resolve import ImageBuild
+from leanstack.images.source import ImageContents, ImageReadError, read_image
+from leanstack.images.targets import Target, failure_lines, inspect
 from leanstack.kube.quantities import MIB, parse_quantity
 
 
@@ -31,6 +34,24 @@ def check_size_budget(service: str, ref: str, size_bytes: int, build: ImageBuild
             f"image {ref} of service {service} is {mib:.1f}Mi, over its size budget {budget} "
             f"({build.budget_setting}); its workloads were left unchanged"
         )
+    return ref
+
+
+class ImageBreaksRules(pulumi.RunError):
+    """A pushed image breaks its dive rules (or cannot be read for them): ends `pulumi up` with just
+    this message, before dependent workloads change."""
+
+
+def check_rules(ref: str, build: ImageBuild, read: Callable[[str], ImageContents]) -> str:
+    """Return `ref` if the pushed image keeps its dive rules (`build.rules`), else raise naming image,
+    rule, value and its setting (`build.rules_setting`; leanstack.images reads the image)."""
+    try:
+        _, results = inspect(Target(ref, build.rules, build.rules_setting), read=read)
+    except ImageReadError as error:
+        raise ImageBreaksRules(f"{error}; its workloads were left unchanged") from None
+    broken = failure_lines(ref, results, build.rules_setting)
+    if broken:
+        raise ImageBreaksRules("; ".join(broken) + "; its workloads were left unchanged")
     return ref
 
 
@@ -51,7 +72,7 @@ class OptimizedImageArgs:
     service: str
     """Whose image it is (named in errors). Required."""
     build: ImageBuild
-    """Dockerfile, target, args, size budget, cache and secrets (leanstack.config.resolve.ImageBuild). Required."""
+    """Dockerfile, target, args, size budget, dive rules, cache and secrets (leanstack.config.resolve.ImageBuild). Required."""
     repository: str
     """Where it is pushed, e.g. 127.0.0.1:5000/leanstack/api. Required."""
     tag: str
@@ -66,9 +87,11 @@ class OptimizedImage(pulumi.ComponentResource):
     size_bytes: pulumi.Output[int]
 
     def __init__(self, name: str, args: OptimizedImageArgs, opts: Optional[pulumi.ResourceOptions] = None,
-                 measure_size: Callable[[str], int] = local_image_size):
-        """`measure_size` measures the pushed image for its budget (the local Docker engine by default);
-        a parameter, not an arg, because component args hold data only."""
+                 measure_size: Callable[[str], int] = local_image_size,
+                 read_image: Callable[[str], ImageContents] = read_image):
+        """`measure_size` measures the pushed image for its budget (the local Docker engine by default),
+        `read_image` reads it for its dive rules (the registry API by default); parameters, not args,
+        because component args hold data only."""
         super().__init__("leanstack:image:OptimizedImage", name, None, opts)
         build = args.build
         tag = f"{args.repository}:{args.tag}"
@@ -94,5 +117,6 @@ class OptimizedImage(pulumi.ComponentResource):
         )
         measured = image.ref.apply(lambda ref: (ref, measure_size(ref)))
         self.size_bytes = measured.apply(lambda pair: pair[1])
-        self.ref = measured.apply(lambda pair: check_size_budget(args.service, pair[0], pair[1], build))
+        self.ref = measured.apply(lambda pair: check_rules(check_size_budget(args.service, pair[0], pair[1], build),
+                                                           build, read_image))
         self.register_outputs({"ref": self.ref, "size_bytes": self.size_bytes})

@@ -19,6 +19,7 @@ from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 
 from leanstack.components.platform import Platform, PlatformArgs
 from leanstack.config.schema import StackConfig
+from leanstack.images.source import ImageContents
 
 # How the Pulumi SDK marks a secret value on the wire; rendered files get a placeholder instead.
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
@@ -86,10 +87,12 @@ class ProgramRun:
 
 def run_platform(config: StackConfig, stack: str, preview: bool = False,
                  image_sizes: Optional[dict[str, int]] = None, mocks: Optional[RecordingMocks] = None,
-                 secret: str = MOCK_SECRET, project_dir: Optional[Path] = None) -> ProgramRun:
+                 secret: str = MOCK_SECRET, project_dir: Optional[Path] = None,
+                 image_layers: Optional[dict[str, ImageContents]] = None) -> ProgramRun:
     """Build the Platform for `config` under mocks and wait for every output.
 
-    Images measure 50Mi unless `image_sizes` (bytes by service) says otherwise; every secret the
+    Images measure 50Mi unless `image_sizes` (bytes by service) says otherwise, and read as one empty
+    layer (keeping every dive rule) unless `image_layers` (by service) says otherwise; every secret the
     config names is `secret`; config file sources are read from `project_dir` (default: the working directory).
     """
     mocks = mocks or RecordingMocks()
@@ -98,12 +101,15 @@ def run_platform(config: StackConfig, stack: str, preview: bool = False,
     secret_keys = [f"leanstack:{key}" for key in config.secret_keys()]
     pulumi.runtime.set_all_config({key: secret for key in secret_keys}, secret_keys)
     run = ProgramRun(mocks.registered, dependencies=monitor.dependencies)
-    measure: Callable[[str], int] = lambda ref: (image_sizes or {}).get(ref.split("/")[-1].split(":")[0], DEFAULT_IMAGE_SIZE)
+    service = lambda ref: ref.split("/")[-1].split(":")[0]  # noqa: E731  (<registry>/<prefix>/<service>:<stack>@...)
+    measure: Callable[[str], int] = lambda ref: (image_sizes or {}).get(service(ref), DEFAULT_IMAGE_SIZE)
+    read: Callable[[str], ImageContents] = lambda ref: (image_layers or {}).get(
+        service(ref), ImageContents(ref, {}, ["empty"], [[]]))
 
     @pulumi.runtime.test
     def program():
         platform = Platform(config.namespace, PlatformArgs(config=config, stack=stack, measure_image_size=measure,
-                                                           project_dir=project_dir or Path.cwd()))
+                                                           read_image=read, project_dir=project_dir or Path.cwd()))
         images = pulumi.Output.all(**{name: s.image for name, s in platform.services.items()})
         run.outputs["cost"] = platform.cost
         return pulumi.Output.all(platform.namespace, images, platform.image_cost).apply(

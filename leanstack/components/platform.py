@@ -31,6 +31,7 @@ from leanstack.config.stack_file import PROJECT, stack_file_name, validate_confi
 from leanstack.costing.checks import platform_problems
 from leanstack.costing.price import price_objects
 from leanstack.costing.usage import ImageUsage
+from leanstack.images.source import ImageContents, read_image
 
 
 def config_from_engine() -> StackConfig:
@@ -82,6 +83,8 @@ class PlatformArgs:
     stack: str
     # How built images are measured for their size budget; the local Docker engine by default.
     measure_image_size: Callable[[str], int] = local_image_size
+    # How built images are read for their dive rules; the registry API by default.
+    read_image: Callable[[str], ImageContents] = read_image
     # Where config_files sources and relative build secret files are read from: the project directory
     # (the engine runs the program there).
     project_dir: Path = field(default_factory=Path.cwd)
@@ -127,6 +130,7 @@ class Platform(pulumi.ComponentResource):
                     ),
                     opts=pulumi.ResourceOptions(parent=self, providers=[engine]),
                     measure_size=args.measure_image_size,
+                    read_image=args.read_image,
                 )
         stack = resolve(config, {service: image.ref for service, image in self.images.items()}, contents,
                         pulumi.Config().require_secret)

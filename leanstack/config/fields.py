@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from leanstack.kube import names
 from leanstack.config.errors import Problem, Problems
+from leanstack.config.image_rules import ImageRules
 from leanstack.kube.quantities import RESOURCE_KEYS, QuantityError, parse_quantity
 
 DNS_LABEL = names.DNS_1035_LABEL
@@ -101,6 +102,8 @@ class ImageBuild(Strict):
         default_factory=dict,
         description="BuildKit secret id -> host file (RUN --mount=type=secret); never stored in a layer.",
     )
+    # dive's CI rules beside the size budget (leanstack/config/image_rules.py; checked by leanstack.images).
+    rules: ImageRules = Field(default_factory=ImageRules, description="dive's rules for the built image.")
 
 
 class ImageSpec(Strict):

@@ -77,7 +77,7 @@ def test_built_images_are_pushed_to_the_registry_and_deployed_by_digest(dev):
     assert image["context"] == {"location": "apps/api"}
     assert image["dockerfile"] == {"location": "apps/api/Dockerfile"}
     assert image["target"] == "runtime" and image["platforms"] == ["linux/amd64"]
-    assert image["buildArgs"]["RUNTIME_BASE"] == "127.0.0.1:5000/leanstack/python:3.11-runtime"
+    assert image["buildArgs"]["RUNTIME_BASE"] == "127.0.0.1:5000/leanstack/python:3.11-floor"
     assert image["cacheFrom"] == [{"registry": {"ref": "127.0.0.1:5000/leanstack/api:dev"}}]
     assert image["cacheTo"] == [{"inline": {}}]
     # The CA bundle reaches the build as a BuildKit secret, kept secret in state too.

@@ -15,7 +15,7 @@ render stay free of Pulumi.
 
 from typing import Any, Callable, Mapping
 
-from leanstack.config import schema
+from leanstack.config import image_rules, schema
 from leanstack.config.fields import WRITABLE_PATH_SIZE  # noqa: F401  what the renderers mount, re-exported
 from leanstack.config.files import SECRET_FILES_DIR  # noqa: F401
 from leanstack.config.resolve.parts import (  # noqa: F401  the bound inputs, importable from here
@@ -23,7 +23,7 @@ from leanstack.config.resolve.parts import (  # noqa: F401  the bound inputs, im
     resources)
 from leanstack.config.resolve.probes import ExecProbe, HttpProbe, Probe, Probes, TcpProbe, probe, probes  # noqa: F401
 from leanstack.config.resolve.stack import (  # noqa: F401
-    ContainerDefaults, ImageBuild, Ingress, Placement, Service, Stack, Toleration)
+    ContainerDefaults, ImageBuild, ImageRules, Ingress, Placement, Service, Stack, Toleration)
 from leanstack.config.resolve.workload import ExtraContainer, Migration, Schedule, Workload  # noqa: F401
 
 
@@ -81,6 +81,11 @@ def bind_workload(spec: schema.WorkloadSpec, peer_ports: Mapping[str, int], imag
     )
 
 
+def bind_rules(rules: image_rules.ImageRules) -> ImageRules:
+    """The dive rules of a build, as `image.build.rules` states them (a disabled rule is None)."""
+    return ImageRules(rules.lowest_efficiency, rules.highest_wasted_bytes, rules.highest_user_wasted_percent)
+
+
 def builds(config: schema.StackConfig, secrets: Mapping[str, Mapping[str, str]]) -> dict[str, ImageBuild]:
     """The image build of each service with image.build; `secrets` holds the content of its build
     secret files (config.files.read_build_secrets)."""
@@ -92,7 +97,9 @@ def builds(config: schema.StackConfig, secrets: Mapping[str, Mapping[str, str]])
                 context=build.context, dockerfile=build.dockerfile, target=build.target, args=dict(build.args),
                 platform=build.platform, size_budget=build.size_budget,
                 budget_setting=f"services.{name}.image.build.size_budget", cache_from_registry=build.cache_from_registry,
-                build_on_preview=build.build_on_preview, secrets=dict(secrets.get(name, {})))
+                build_on_preview=build.build_on_preview, secrets=dict(secrets.get(name, {})),
+                rules=bind_rules(build.rules),
+                rules_setting=f"services.{name}.image.build.rules")
     return found
 
 

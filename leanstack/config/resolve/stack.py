@@ -1,10 +1,10 @@
 """What a stack binds besides its workloads: namespace defaults, the ingress controller, placement,
-image builds, and the Stack itself."""
+image builds (with their dive rules), and the Stack itself."""
 
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
-from leanstack.config import schema
+from leanstack.config import image_rules, schema
 from leanstack.config.resolve.parts import Amounts, amounts, default_of
 from leanstack.config.resolve.workload import Workload
 
@@ -56,6 +56,19 @@ class Placement:
 
 
 @dataclass(frozen=True)
+class ImageRules:
+    """dive's CI rules a pushed image is held to (as `dive --ci`); None turns a rule off."""
+
+    lowest_efficiency: Optional[float] = default_of(image_rules.ImageRules, "lowest_efficiency")
+    """Fail below this efficiency, a ratio 0..1 (dive's lowestEfficiency). Default 0.9."""
+    highest_wasted_bytes: Optional[str] = default_of(image_rules.ImageRules, "highest_wasted_bytes")
+    """Fail above these wasted bytes, a quantity, e.g. 20Mi (dive's highestWastedBytes). Default None: off."""
+    highest_user_wasted_percent: Optional[float] = default_of(image_rules.ImageRules, "highest_user_wasted_percent")
+    """Fail above this ratio of wasted bytes to the bytes of every layer but the first, 0..1
+    (dive's highestUserWastedPercent). Default 0.1."""
+
+
+@dataclass(frozen=True)
 class ImageBuild:
     """A BuildKit build of a Dockerfile (OptimizedImage), with what it may read bound."""
 
@@ -79,6 +92,10 @@ class ImageBuild:
     """Build during previews too. Default False."""
     secrets: Mapping[str, str] = field(default_factory=dict)
     """BuildKit secret id -> its content (RUN --mount=type=secret), never stored in a layer. Default none."""
+    rules: ImageRules = field(default_factory=ImageRules)
+    """dive's rules the pushed image is held to; one it breaks fails `up`. Default dive's defaults."""
+    rules_setting: str = "rules"
+    """How a broken rule's error names the rules' setting (the rule's name appended). Default rules."""
 
 
 @dataclass(frozen=True)
