@@ -27,6 +27,8 @@ REG_ADDR="127.0.0.1:${REG_PORT}"
 
 log() { printf '[docker.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- which client ------------------------------------------------------------
 # Prefer a client on PATH (e.g. /usr/local/bin/docker); Debian's is /usr/bin/docker.
@@ -46,26 +48,6 @@ engine_up() {
 need_root() {
   if [ "$(id -u)" -ne 0 ]; then
     die "$1 needs root (run as root or start a Docker engine yourself)"
-  fi
-}
-
-apt_install_missing() {
-  local missing=() p
-  for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  [ "${LEANSTACK_NO_INSTALL:-0}" = 1 ] && die "missing packages: ${missing[*]} (LEANSTACK_NO_INSTALL=1)"
-  need_root "installing ${missing[*]}"
-  log "apt-get install -y ${missing[*]}"
-  # Update the lists once if apt has none yet (fresh machine).
-  if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
-    apt-get update -qq
-  fi
-  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
-    log "install failed; retrying after apt-get update"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
 

@@ -50,6 +50,8 @@ PACKAGES=(containerd runc containernetworking-plugins iptables ipset conntrack s
 
 log() { echo "[node] $*"; }
 die() { echo "[node] ERROR: $*" >&2; exit 1; }
+# shellcheck source=lib.sh
+source "$SCRIPT_DIR/lib.sh"
 kc() { "$BIN/kubectl" --kubeconfig "$LEANSTACK_KUBECONFIG" --cache-dir "$LEANSTACK_CLUSTER_DIR/kube-cache" "$@"; }
 ctr_() { ctr --address "$CRI_SOCKET" --namespace k8s.io "$@"; }
 alive() { [ -s "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null && [ "$(ps -o stat= -p "$(cat "$PIDS/$1.pid")" | cut -c1)" != Z ]; }
@@ -88,18 +90,6 @@ stop() {   # stop NAME: TERM, then KILL after 10 s, by the recorded pid only
   if alive "$name"; then log "$name (pid $pid) ignored SIGTERM: SIGKILL"; kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; fi
   rm -f "$PIDS/$name.pid"
   log "stopped $name (pid $pid)"
-}
-
-packages() {
-  local missing=() p
-  for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-  done
-  [ "${#missing[@]}" -eq 0 ] && return 0
-  [ "${LEANSTACK_NO_INSTALL:-0}" = 1 ] && die "missing packages: ${missing[*]} (LEANSTACK_NO_INSTALL=1)"
-  log "apt-get install ${missing[*]}"
-  ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 || apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 # --- network -------------------------------------------------------------------------------------
@@ -564,7 +554,7 @@ cmd_up() {
   local t0; t0=$(date +%s%N)
   [ "$(id -u)" = 0 ] || die "the real node needs root (network namespaces, cgroups, iptables)"
   kc get --raw /readyz >/dev/null 2>&1 || die "the control plane is not up (scripts/cluster.sh up starts it)"
-  packages
+  apt_install_missing "${PACKAGES[@]}"
   mkdir -p "$PIDS" "$LOGS"
   network_up
   cert kubelet "system:node:$NAME" system:nodes
