@@ -62,6 +62,26 @@ def dev(tmp_path_factory, cluster) -> Running:
     project.stack("dev").destroy()
 
 
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_staging_and_prod_stacks_run_on_the_real_node_too(tmp_path, cluster, stack):
+    """Local copies, as committed (replicas, HPAs, PDBs, zone spread with ScheduleAnyway: one node
+    satisfies it), images built here: every pod Ready on the real node, the migration completed."""
+    project = make_project(tmp_path)
+    namespace = unique_namespace(f"node-{stack}")
+    project.edit_config(stack, lambda config: point_at_real_node(config, cluster, namespace, await_timeout=300))
+    try:
+        project.up(stack)
+        config = load_stack_file(project.directory / f"Pulumi.{stack}.yaml")
+        pods = cluster.get("pods", namespace=namespace)
+        running = [p for p in pods if p["status"].get("phase") == "Running"]
+        assert {p["metadata"]["labels"][labels.SERVICE] for p in running} == set(config.services)
+        assert all(p["spec"]["nodeName"] == NODE_NAME and all(s["ready"] for s in p["status"]["containerStatuses"])
+                   for p in running)
+        assert [p["status"]["phase"] for p in pods if "job-name" in p["metadata"]["labels"]] == ["Succeeded"]
+    finally:
+        project.stack(stack).destroy()
+
+
 def test_the_real_node_is_ready_beside_tainted_kwok_nodes_and_runs_cluster_dns(cluster):
     nodes = {node["metadata"]["name"]: node for node in cluster.get("nodes")}
     real = nodes[NODE_NAME]
