@@ -10,11 +10,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Iterator, Optional
 
-from tests.e2e.live import Cluster
+from leanstack.config.schema import StackConfig
+from leanstack.kube import labels
+from leanstack.scan import reachability as r
+from tests.e2e.live import Cluster, unique_namespace, wait_for
 from tools import registry
 
 NODE_NAME = os.environ.get("LEANSTACK_NODE_NAME", "leanstack-node-1")
@@ -136,3 +140,87 @@ def connect_from(netns: str, targets: Iterable[str], timeout: float = 2.0) -> di
     if result.returncode != 0:
         raise RuntimeError(f"connect from {netns} failed: {result.stderr.strip()}")
     return json.loads(result.stdout)
+
+
+# --- network policy by packets -----------------------------------------------------------------
+
+def agnhost_pod(cluster: Cluster, namespace: str, name: str, pod_labels: dict, ports: list[int]) -> dict:
+    """An agnhost `porter` pod answering on every port (no policy selects it outside the stack)."""
+    env = [{"name": f"SERVE_PORT_{port}", "value": "leanstack"} for port in ports]
+    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": pod_labels},
+                "spec": {"securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"},
+                                             "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]},
+                         "automountServiceAccountToken": False,
+                         "containers": [{"name": "porter", "image": registry_ref("leanstack/agnhost:v1.33.13"),
+                                         "args": ["porter"], "env": env,
+                                         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
+                                                             "capabilities": {"drop": ["ALL"]}}}]}}
+    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
+    return wait_for(lambda: ready_pod(cluster, namespace, name), 120, f"pod {namespace}/{name} Ready")
+
+
+def ready_pod(cluster: Cluster, namespace: str, name: str):
+    pod = cluster.get("pod", name, namespace)
+    ok = pod and any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
+    return pod if ok else None
+
+
+def live_model(config: StackConfig, namespace: str, cluster: Cluster, ingress: dict, outsider: dict) -> r.ProbeModel:
+    """The probe model of the running system: one running pod per service of the stack in `namespace`,
+    the ingress and outsider pods and the real CoreDNS pod, with their real IPs and labels."""
+    running = {pod["metadata"]["labels"][labels.SERVICE]: pod for pod in cluster.get("pods", namespace=namespace)
+               if pod["status"].get("phase") == "Running" and labels.SERVICE in pod["metadata"]["labels"]}
+    pods = [r.Pod(namespace, service, pod["metadata"]["labels"], pod["status"]["podIP"], service=service)
+            for service, pod in sorted(running.items())]
+    (dns,) = cluster.get("pods", namespace=r.DNS_NAMESPACE, selector="k8s-app=kube-dns")
+    pods += [r.Pod(ingress["metadata"]["namespace"], "ingress-controller", ingress["metadata"]["labels"],
+                   ingress["status"]["podIP"], role="ingress"),
+             r.Pod(r.DNS_NAMESPACE, "kube-dns", dns["metadata"]["labels"], dns["status"]["podIP"], role="dns"),
+             r.Pod(outsider["metadata"]["namespace"], "outsider", outsider["metadata"]["labels"],
+                   outsider["status"]["podIP"], role="outsider")]
+    namespaces = {pod.namespace: {} for pod in pods}
+    return r.ProbeModel(namespaces, pods, [p for p in r.probes_for(config) if p.protocol == "TCP"])
+
+
+def listens(config: StackConfig, destination: r.Pod, probe: r.Probe) -> bool:
+    """Only where something really listens does a connect tell allowed from denied: the node's
+    enforcer rejects (connection refused), exactly as a closed port answers."""
+    if destination.role in ("ingress", "outsider"):
+        return True  # agnhost porter answers on every probed port
+    if destination.role == "dns":
+        return probe.port == r.DNS_PORT
+    return config.services[destination.service].port == probe.port
+
+
+def measured_table(model: r.ProbeModel, config: StackConfig) -> tuple[r.Table, r.Table]:
+    """(expected, measured) over the cells where the destination listens, by real TCP connects."""
+    expected_all = r.expected_table(config, model)
+    netns = netns_by_ip()
+    expected, measured = {}, {}
+    for source in model.pods:
+        # A pod's packets to its own address never leave its network namespace: no enforcer sees
+        # them (Kubernetes lets a pod reach itself), so those cells are not probed.
+        cells = [(d, p) for d in model.pods for p in model.probes if d != source and listens(config, d, p)]
+        answers = connect_from(netns[source.ip], [f"{d.ip}:{p.port}" for d, p in cells])
+        for destination, probe in cells:
+            key = (source.key, destination.key, str(probe))
+            expected[key] = expected_all[key]
+            measured[key] = answers[f"{destination.ip}:{probe.port}"] == "open"
+    return expected, measured
+
+
+@contextmanager
+def probe_peers(cluster: Cluster, config: StackConfig) -> Iterator[tuple[dict, dict]]:
+    """An agnhost pod labelled as the ingress controller in the stack's ingress namespace and an
+    intruder in a namespace of its own, both answering on every probed port; removed afterwards."""
+    outsider_ns = unique_namespace("intruder")
+    cluster.kubectl("create", "namespace", outsider_ns)
+    ports = sorted({p.port for p in r.probes_for(config)})
+    ingress = agnhost_pod(cluster, config.ingress_namespace, f"ingress-probe-{outsider_ns[-6:]}",
+                          {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, ports)
+    outsider = agnhost_pod(cluster, outsider_ns, "outsider", {"app": "outsider"}, ports)
+    try:
+        yield ingress, outsider
+    finally:
+        cluster.kubectl("-n", config.ingress_namespace, "delete", "pod", ingress["metadata"]["name"], "--wait=false")
+        cluster.kubectl("delete", "namespace", outsider_ns, "--wait=false")

@@ -34,11 +34,11 @@ from leanstack.kube import labels
 from leanstack.scan import reachability as r
 from tests.e2e.conftest import Project, make_project
 from tests.e2e.live import Cluster, unique_namespace, wait_for
-from tests.e2e.node import NODE_IP, NODE_NAME, connect_from, containers, netns_by_ip, point_at_real_node, registry_ref
+from tests.e2e.node import (NODE_IP, NODE_NAME, agnhost_pod, connect_from, containers, live_model, measured_table,
+                            netns_by_ip, point_at_real_node, probe_peers, ready_pod)
 
 pytestmark = pytest.mark.e2e
 
-AGNHOST = "leanstack/agnhost:v1.33.13"  # built by scripts/node.sh
 
 @dataclass
 class Running:
@@ -158,84 +158,14 @@ def exec_python_or_getent(cluster: Cluster, namespace: str, pod: str, host: str)
 
 # --- network policy by packets -----------------------------------------------------------------
 
-def agnhost_pod(cluster: Cluster, namespace: str, name: str, pod_labels: dict, ports: list[int]) -> dict:
-    """An agnhost `porter` pod answering on every port (no policy selects it outside the stack)."""
-    env = [{"name": f"SERVE_PORT_{port}", "value": "leanstack"} for port in ports]
-    manifest = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace, "labels": pod_labels},
-                "spec": {"securityContext": {"runAsNonRoot": True, "runAsUser": 65532, "seccompProfile": {"type": "RuntimeDefault"},
-                                             "sysctls": [{"name": "net.ipv4.ip_unprivileged_port_start", "value": "0"}]},
-                         "automountServiceAccountToken": False,
-                         "containers": [{"name": "porter", "image": registry_ref(AGNHOST),
-                                         "args": ["porter"], "env": env,
-                                         "securityContext": {"allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True,
-                                                             "capabilities": {"drop": ["ALL"]}}}]}}
-    cluster.kubectl("apply", "-f", "-", stdin=json.dumps(manifest))
-    return wait_for(lambda: ready_pod(cluster, namespace, name), 120, f"pod {namespace}/{name} Ready")
-
-
-def ready_pod(cluster: Cluster, namespace: str, name: str):
-    pod = cluster.get("pod", name, namespace)
-    ok = pod and any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))
-    return pod if ok else None
-
-
-def live_model(dev: Running, cluster: Cluster, ingress: dict, outsider: dict) -> r.ProbeModel:
-    """The probe model of the running system: the stack's pods, the ingress and outsider pods and the
-    real CoreDNS pod, with their real IPs and labels."""
-    pods = [r.Pod(dev.namespace, service, pod["metadata"]["labels"], pod["status"]["podIP"], service=service)
-            for service, pod in sorted(dev.pods(cluster).items())]
-    (dns,) = cluster.get("pods", namespace=r.DNS_NAMESPACE, selector="k8s-app=kube-dns")
-    pods += [r.Pod(ingress["metadata"]["namespace"], "ingress-controller", ingress["metadata"]["labels"],
-                   ingress["status"]["podIP"], role="ingress"),
-             r.Pod(r.DNS_NAMESPACE, "kube-dns", dns["metadata"]["labels"], dns["status"]["podIP"], role="dns"),
-             r.Pod(outsider["metadata"]["namespace"], "outsider", outsider["metadata"]["labels"],
-                   outsider["status"]["podIP"], role="outsider")]
-    namespaces = {pod.namespace: {} for pod in pods}
-    return r.ProbeModel(namespaces, pods, [p for p in r.probes_for(dev.config) if p.protocol == "TCP"])
-
-
-def listens(config: StackConfig, destination: r.Pod, probe: r.Probe) -> bool:
-    """Only where something really listens does a connect tell allowed from denied: the node's
-    enforcer rejects (connection refused), exactly as a closed port answers."""
-    if destination.role in ("ingress", "outsider"):
-        return True  # agnhost porter answers on every probed port
-    if destination.role == "dns":
-        return probe.port == r.DNS_PORT
-    return config.services[destination.service].port == probe.port
-
-
-def measured_table(model: r.ProbeModel, config: StackConfig) -> tuple[r.Table, r.Table]:
-    """(expected, measured) over the cells where the destination listens, by real TCP connects."""
-    expected_all = r.expected_table(config, model)
-    netns = netns_by_ip()
-    expected, measured = {}, {}
-    for source in model.pods:
-        # A pod's packets to its own address never leave its network namespace: no enforcer sees
-        # them (Kubernetes lets a pod reach itself), so those cells are not probed.
-        cells = [(d, p) for d in model.pods for p in model.probes if d != source and listens(config, d, p)]
-        answers = connect_from(netns[source.ip], [f"{d.ip}:{p.port}" for d, p in cells])
-        for destination, probe in cells:
-            key = (source.key, destination.key, str(probe))
-            expected[key] = expected_all[key]
-            measured[key] = answers[f"{destination.ip}:{probe.port}"] == "open"
-    return expected, measured
-
-
 @pytest.fixture(scope="module")
 def probe_pods(dev, cluster):
-    outsider_ns = unique_namespace("intruder")
-    cluster.kubectl("create", "namespace", outsider_ns)
-    ports = sorted({p.port for p in r.probes_for(dev.config)})
-    ingress = agnhost_pod(cluster, dev.config.ingress_namespace, f"ingress-probe-{outsider_ns[-6:]}",
-                          {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, ports)
-    outsider = agnhost_pod(cluster, outsider_ns, "outsider", {"app": "outsider"}, ports)
-    yield ingress, outsider
-    cluster.kubectl("-n", dev.config.ingress_namespace, "delete", "pod", ingress["metadata"]["name"], "--wait=false")
-    cluster.kubectl("delete", "namespace", outsider_ns, "--wait=false")
+    with probe_peers(cluster, dev.config) as peers:
+        yield peers
 
 
 def test_real_connections_equal_the_table_the_stack_config_implies(dev, cluster, probe_pods):
-    model = live_model(dev, cluster, *probe_pods)
+    model = live_model(dev.config, dev.namespace, cluster, *probe_pods)
     expected, measured = measured_table(model, dev.config)
     differences = r.compare(expected, measured)
     assert differences == [], "\n".join(differences)
@@ -263,7 +193,7 @@ def test_egress_to_an_undeclared_listener_on_the_node_is_refused(dev, cluster, p
 def test_without_its_own_policy_a_service_is_cut_off_by_default_deny(dev, cluster, probe_pods):
     """Negative control: delete web's NetworkPolicy. Only default-deny and allow-dns select web then,
     so every cell web sent or received closes except its DNS, and no other cell changes."""
-    model = live_model(dev, cluster, *probe_pods)
+    model = live_model(dev.config, dev.namespace, cluster, *probe_pods)
     web, dns = f"{dev.namespace}/web", f"{r.DNS_NAMESPACE}/kube-dns"
     _, before = measured_table(model, dev.config)
     expected = {key: ok and (web not in key[:2] or key[:2] == (web, dns)) for key, ok in before.items()}
