@@ -272,18 +272,20 @@ def test_a_probe_command_missing_from_the_image_fails_up_naming_the_service_and_
         config["kubernetes"]["await_timeout_seconds"] = 60
         config["services"]["worker"]["probes"]["command"] = ["pg_isready"]  # not in the worker's image
     dev.project.edit_config("dev", broken)
-    with pytest.raises(auto.CommandError) as failed:
-        dev.project.up("dev")
-    assert "worker" in str(failed.value) and "timed out waiting to be Ready" in str(failed.value)
-    unhealthy = [e["message"] for e in cluster.events(dev.namespace) if e.get("reason") == "Unhealthy"
-                 and e["involvedObject"]["name"].startswith("worker-")]
-    # kubelet 1.33: a probe command that cannot start is an error ("resulted in unknown state"), so the
-    # container is neither Ready nor restarted: the rollout holds, the old pod keeps serving.
-    assert any(m.startswith("Startup probe errored") and '"pg_isready": executable file not found' in m
-               for m in unhealthy), unhealthy
-    dev.project.edit_config("dev", lambda config: config["services"]["worker"]["probes"].update(
-        command=["python", "-m", "worker.health"]))
-    dev.project.up("dev")  # the fix converges
+    try:
+        with pytest.raises(auto.CommandError) as failed:
+            dev.project.up("dev")
+        assert "worker" in str(failed.value) and "timed out waiting to be Ready" in str(failed.value)
+        unhealthy = [e["message"] for e in cluster.events(dev.namespace) if e.get("reason") == "Unhealthy"
+                     and e["involvedObject"]["name"].startswith("worker-")]
+        # kubelet 1.33: a probe command that cannot start is an error ("resulted in unknown state"), so the
+        # container is neither Ready nor restarted: the rollout holds, the old pod keeps serving.
+        assert any(m.startswith("Startup probe errored") and '"pg_isready": executable file not found' in m
+                   for m in unhealthy), unhealthy
+    finally:
+        dev.project.edit_config("dev", lambda config: config["services"]["worker"]["probes"].update(
+            command=["python", "-m", "worker.health"]))
+        dev.project.up("dev")  # the fix converges
 
 
 def test_a_failing_migration_fails_up_naming_the_job_and_the_old_pods_keep_serving(dev, cluster):
