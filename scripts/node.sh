@@ -587,7 +587,8 @@ cmd_down() {
   if [ "$purge" = 1 ]; then
     network_purge
     # Mounts left under the state and root dirs by killed containers.
-    grep -E " ($RUN_DIR|$NODE_DIR|$KUBELET_ROOT)/" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
+    # kubelet also bind-mounts its root onto itself (for mount propagation): that mount goes too.
+    grep -E " ($RUN_DIR|$NODE_DIR|$KUBELET_ROOT)[/ ]" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l 2>/dev/null || true
     rm -rf "$RUN_DIR" "$NODE_DIR" "${KUBELET_ROOT%/*}"   # the kubelet's root and the volumes beside it
     log "purged: state, bridge $BRIDGE, iptables chains, pod network namespaces"
   fi
