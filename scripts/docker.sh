@@ -52,6 +52,41 @@ need_root() {
 }
 
 # --- engine --------------------------------------------------------------------
+# Docker's own containerd, at an address nobody else uses. Without --containerd, dockerd takes
+# whatever socket file exists at /run/containerd/containerd.sock (it checks only that the file
+# exists): that is the real node's CRI containerd (scripts/node.sh), or its stale socket after a
+# reboot or a kill, and dockerd then fails with "failed to dial /run/containerd/containerd.sock".
+# These are the paths dockerd's own managed containerd uses, so images and containers carry over.
+CONTAINERD_SOCK=/var/run/docker/containerd/containerd.sock
+start_docker_containerd() {
+  local pidf="$DOCKER_DIR/containerd.pid" logf="$DOCKER_DIR/containerd.log" cfg="$DOCKER_DIR/containerd.toml"
+  if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    log "Docker's containerd already running (pid $(cat "$pidf"))"
+    return 0
+  fi
+  mkdir -p "$(dirname "$CONTAINERD_SOCK")"
+  cat >"$cfg" <<TOML
+version = 2
+root = "/var/lib/docker/containerd/daemon"
+state = "/var/run/docker/containerd/daemon"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$CONTAINERD_SOCK"
+TOML
+  log "starting Docker's containerd on $CONTAINERD_SOCK (log: $logf)"
+  setsid containerd --config "$cfg" >>"$logf" 2>&1 </dev/null &
+  echo $! >"$pidf"
+  local t0=$SECONDS
+  until ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; do
+    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      log "containerd exited; last log lines:"; tail -n 30 "$logf" >&2 || true
+      die "Docker's containerd failed to start"
+    fi
+    (( SECONDS - t0 > TIMEOUT )) && die "Docker's containerd did not answer within ${TIMEOUT}s (log: $logf)"
+    sleep 0.5
+  done
+}
+
 start_dockerd() {
   need_root "starting dockerd"
   mkdir -p "$DOCKER_DIR"
@@ -74,9 +109,10 @@ start_dockerd() {
   "features": {"buildkit": true}
 }
 EOF
+    start_docker_containerd
     log "starting dockerd (log: $logf)"
     # setsid: detach from this shell's job control so the daemon outlives it.
-    setsid dockerd --config-file "$cfg" --pidfile "$pidf.daemon" \
+    setsid dockerd --config-file "$cfg" --pidfile "$pidf.daemon" --containerd "$CONTAINERD_SOCK" \
       >>"$logf" 2>&1 </dev/null &
     echo $! >"$pidf"
   fi
