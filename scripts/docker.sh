@@ -51,6 +51,24 @@ need_root() {
   fi
 }
 
+# wait_answers WHAT PIDFILE LOGFILE LIMIT CHECK...: until CHECK succeeds; dies with the log's tail
+# when the process exits or LIMIT seconds pass.
+wait_answers() {
+  local what="$1" pidf="$2" logf="$3" limit="$4" t0=$SECONDS; shift 4
+  until "$@" >/dev/null 2>&1; do
+    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+      log "$what exited; last log lines:"; tail -n 30 "$logf" >&2 || true
+      die "$what failed to start"
+    fi
+    if (( SECONDS - t0 > limit )); then
+      log "$what did not answer within ${limit}s; last log lines:"; tail -n 30 "$logf" >&2 || true
+      die "timeout waiting for $what"
+    fi
+    sleep 0.5
+  done
+  log "$what answers after $((SECONDS - t0))s"
+}
+
 # --- engine --------------------------------------------------------------------
 # Docker's own containerd, at an address nobody else uses. Without --containerd, dockerd takes
 # whatever socket file exists at /run/containerd/containerd.sock (it checks only that the file
@@ -76,15 +94,7 @@ TOML
   log "starting Docker's containerd on $CONTAINERD_SOCK (log: $logf)"
   setsid containerd --config "$cfg" >>"$logf" 2>&1 </dev/null &
   echo $! >"$pidf"
-  local t0=$SECONDS
-  until ctr --address "$CONTAINERD_SOCK" version >/dev/null 2>&1; do
-    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
-      log "containerd exited; last log lines:"; tail -n 30 "$logf" >&2 || true
-      die "Docker's containerd failed to start"
-    fi
-    (( SECONDS - t0 > TIMEOUT )) && die "Docker's containerd did not answer within ${TIMEOUT}s (log: $logf)"
-    sleep 0.5
-  done
+  wait_answers "Docker's containerd" "$pidf" "$logf" "$TIMEOUT" ctr --address "$CONTAINERD_SOCK" version
 }
 
 start_dockerd() {
@@ -116,19 +126,7 @@ EOF
       >>"$logf" 2>&1 </dev/null &
     echo $! >"$pidf"
   fi
-  local t0=$SECONDS
-  until engine_up; do
-    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
-      log "dockerd exited; last log lines:"; tail -n 30 "$logf" >&2 || true
-      die "dockerd failed to start"
-    fi
-    if (( SECONDS - t0 > TIMEOUT )); then
-      log "dockerd did not answer within ${TIMEOUT}s; last log lines:"; tail -n 30 "$logf" >&2 || true
-      die "timeout waiting for dockerd"
-    fi
-    sleep 1
-  done
-  log "dockerd answers after $((SECONDS - t0))s"
+  wait_answers dockerd "$pidf" "$logf" "$TIMEOUT" engine_up
 }
 
 # --- registry ------------------------------------------------------------------
@@ -180,16 +178,7 @@ EOF
   log "starting registry on ${REG_ADDR} (storage: $REG_DIR/data, log: $logf)"
   setsid "$bin" serve "$cfg" >>"$logf" 2>&1 </dev/null &
   echo $! >"$pidf"
-  local t0=$SECONDS
-  until registry_up; do
-    if ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
-      tail -n 20 "$logf" >&2 || true
-      die "registry exited"
-    fi
-    (( SECONDS - t0 > 20 )) && { tail -n 20 "$logf" >&2; die "registry did not answer within 20s"; }
-    sleep 0.5
-  done
-  log "registry answers on http://${REG_ADDR}/v2/"
+  wait_answers "registry on http://${REG_ADDR}/v2/" "$pidf" "$logf" 20 registry_up
 }
 
 # --- main ----------------------------------------------------------------------
