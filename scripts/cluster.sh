@@ -155,6 +155,11 @@ options:
   kubeApiserverCertSANs: [${LEANSTACK_SERVICE_CIDR%.*/*}.1, $LEANSTACK_NODE_IP, kubernetes, kubernetes.default,
                           kubernetes.default.svc, kubernetes.default.svc.cluster.local]
   quietPull: true
+  # kwokctl scales every heartbeat setting by 5 by default (node-monitor-grace-period 3m20s), which
+  # suits thousands of fake nodes; the real node's faults should play out as on a stock 1.33 cluster:
+  # NotReady 50 s (the kube-controller-manager default since 1.32) after the kubelet stops posting.
+  heartbeatFactor: 1
+  kubeControllerManagerNodeMonitorGracePeriodMilliseconds: 50000
   cacheDir: $KWOK_HOME/cache
   # Local binaries only: kwokctl would otherwise download from dl.k8s.io / GitHub.
   kubeApiserverBinary: $BIN/kube-apiserver

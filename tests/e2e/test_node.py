@@ -8,7 +8,9 @@ checked on the running processes and by real packets:
 - cluster DNS from every pod, and nothing outside the cluster resolves;
 - network policy by TCP connects from inside each pod's network namespace equal the table the stack
   config implies (leanstack.scan.reachability, the one cyclonus agreed with), and a negative control;
-- a killed main process is restarted by the kubelet.
+- a killed main process is restarted by the kubelet;
+- faults with orders in Postgres, none lost: pods deleted in the middle of `up`, the kubelet stopped
+  until the node is NotReady and started again.
 """
 
 from __future__ import annotations
@@ -23,7 +25,10 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
 
 import pytest
 from pulumi import automation as auto
@@ -33,11 +38,13 @@ from leanstack.config.stack_file import load_stack_file
 from leanstack.kube import labels
 from leanstack.scan import reachability as r
 from tests.e2e.conftest import Project, make_project
-from tests.e2e.live import Cluster, unique_namespace, wait_for
+from tests.e2e.live import ROOT, Cluster, unique_namespace, wait_for
 from tests.e2e.node import (NODE_IP, NODE_NAME, agnhost_pod, connect_from, containers, live_model, measured_table,
                             netns_by_ip, point_at_real_node, probe_peers, ready_pod)
 
 pytestmark = pytest.mark.e2e
+
+NODE_SH = ROOT / "scripts" / "node.sh"
 
 
 @dataclass
@@ -229,6 +236,74 @@ def test_a_killed_main_process_is_restarted_by_the_kubelet(dev, cluster):
 def test_an_order_goes_from_api_through_redis_and_the_worker_to_postgres_and_back(dev, cluster):
     """Through a port-forward (API server -> kubelet -> the pod): api queues the order in Redis, the
     worker writes it to Postgres with the password from its secret file, api reads it back."""
+    with api_port_forward(cluster, dev) as base:
+        status, placed = http(f"{base}/api/orders", {"item": "beta", "quantity": 2})
+        assert status == 202 and placed["status"] == "queued"
+        order = wait_for(lambda: (lambda s, b: b if s == 200 else None)(*http(f"{base}/api/orders/{placed['id']}")),
+                         30, "the worker to write the order")
+        assert (order["item"], order["quantity"], order["total"]) == ("beta", 2, "4.50")
+
+
+# --- faults with running pods: orders written before each fault are all in Postgres after it -----
+
+def test_a_pod_deleted_in_the_middle_of_up_is_replaced_and_up_converges_with_no_order_lost(dev, cluster):
+    """While `up` waits for a rolling api, the new api pod and the database's pod are deleted: the
+    controllers replace both, `up` still succeeds, and Postgres (on its volume) kept every order."""
+    placed = place_orders(cluster, dev, 5)
+    database = dev.pods(cluster)["postgres"]["metadata"]
+    dev.project.edit_config("dev", lambda config: config["services"]["api"]["env"].update(RELEASE="mid-up-fault"))
+    outcome: dict = {}
+    up = threading.Thread(target=lambda: outcome.update(result=run_up(dev)))
+    up.start()
+    try:
+        rolling = wait_for(lambda: next((pod["metadata"]["name"] for pod in cluster.get(
+            "pods", namespace=dev.namespace, selector=f"{labels.SERVICE}=api") if release_of(pod) == "mid-up-fault"), None),
+            120, "a pod of api's new template (the rollout under way)")
+        assert up.is_alive(), "up ended before the fault could be injected"
+        cluster.kubectl("-n", dev.namespace, "delete", "pod", rolling, database["name"], "--wait=false")
+    finally:
+        up.join(timeout=600)
+    assert isinstance(outcome.get("result"), auto.UpResult), outcome
+    pods = wait_for(lambda: (lambda found: found if set(found) >= {"api", "postgres"} and all(
+        ready_pod(cluster, dev.namespace, pod["metadata"]["name"]) for pod in found.values()) else None)(dev.pods(cluster)),
+        120, "every service Ready after the deletions")
+    assert pods["postgres"]["metadata"]["uid"] != database["uid"]  # the database pod really was replaced
+    assert release_of(pods["api"]) == "mid-up-fault" and pods["api"]["metadata"]["name"] != rolling
+    assert placed <= orders_in_postgres(cluster, dev)
+
+
+def test_a_stopped_kubelet_makes_the_node_not_ready_and_once_started_every_pod_is_back_with_no_order_lost(dev, cluster):
+    """The kubelet stops posting status: after the controller-manager's grace period (50 s, the 1.33
+    default, set in scripts/cluster.sh) the node is NotReady and its pods unready, while their
+    containers keep running; started again, the node and every pod are Ready, none was evicted (the
+    default not-ready toleration is 300 s) and no order is lost."""
+    placed = place_orders(cluster, dev, 5)
+    before = {service: pod["metadata"]["uid"] for service, pod in dev.pods(cluster).items()}
+    running = {service: {c.pid for c in containers(pod).values()} for service, pod in dev.pods(cluster).items()}
+    kubelet = node_pid(cluster, "kubelet")
+    stopped_at = time.monotonic()
+    os.kill(kubelet, signal.SIGTERM)
+    wait_for(lambda: not process_alive(kubelet), 30, "the kubelet to exit")
+    try:
+        wait_for(lambda: node_ready(cluster) != "True", 50 + 60, f"{NODE_NAME} NotReady")
+        not_ready_after = time.monotonic() - stopped_at
+        assert not_ready_after >= 40, f"NotReady after only {not_ready_after:.0f} s"
+        wait_for(lambda: not any(ready_pod(cluster, dev.namespace, pod["metadata"]["name"])
+                                 for pod in dev.pods(cluster).values()), 60, "the node's pods marked unready")
+        assert all(process_alive(pid) for pids in running.values() for pid in pids)  # the containers ran on
+    finally:
+        subprocess.run([str(NODE_SH), "up"], check=True, capture_output=True, text=True, timeout=600)
+    wait_for(lambda: node_ready(cluster) == "True", 120, f"{NODE_NAME} Ready again")
+    wait_for(lambda: all(ready_pod(cluster, dev.namespace, pod["metadata"]["name"]) for pod in dev.pods(cluster).values()),
+             180, "every pod Ready again")
+    assert {service: pod["metadata"]["uid"] for service, pod in dev.pods(cluster).items()} == before  # none evicted
+    assert placed <= orders_in_postgres(cluster, dev)
+    assert len(place_orders(cluster, dev, 1)) == 1  # and the system takes new work
+
+
+@contextmanager
+def api_port_forward(cluster: Cluster, dev: Running) -> Iterator[str]:
+    """The api Service on a local port (kubectl port-forward): its base URL, once /ready answers."""
     port = free_local_port()
     forward = subprocess.Popen([str(cluster.kubectl_path), "--kubeconfig", str(cluster.kubeconfig), "-n", dev.namespace,
                                 "port-forward", "--address", "127.0.0.1", "service/api", f"{port}:8080"],
@@ -236,14 +311,59 @@ def test_an_order_goes_from_api_through_redis_and_the_worker_to_postgres_and_bac
     try:
         base = f"http://127.0.0.1:{port}"
         wait_for(lambda: http(f"{base}/ready")[0] == 200, 30, "api /ready through the port-forward")
-        status, placed = http(f"{base}/api/orders", {"item": "beta", "quantity": 2})
-        assert status == 202 and placed["status"] == "queued"
-        order = wait_for(lambda: (lambda s, b: b if s == 200 else None)(*http(f"{base}/api/orders/{placed['id']}")),
-                         30, "the worker to write the order")
-        assert (order["item"], order["quantity"], order["total"]) == ("beta", 2, "4.50")
+        yield base
     finally:
         forward.terminate()
         forward.wait(timeout=10)
+
+
+def place_orders(cluster: Cluster, dev: Running, count: int) -> set[str]:
+    """Place `count` orders through api and wait until the worker has written each: their ids."""
+    with api_port_forward(cluster, dev) as base:
+        ids = set()
+        for n in range(count):
+            status, placed = http(f"{base}/api/orders", {"item": "alpha", "quantity": n + 1})
+            assert status == 202, status
+            ids.add(placed["id"])
+        wait_for(lambda: all(http(f"{base}/api/orders/{i}")[0] == 200 for i in ids), 60, f"{count} orders written")
+        return ids
+
+
+def orders_in_postgres(cluster: Cluster, dev: Running) -> set[str]:
+    """The order ids in Postgres, read in the database pod with psql and the password its secret file holds."""
+    pod = dev.pods(cluster)["postgres"]["metadata"]["name"]
+    query = 'PGPASSWORD="$(cat "$POSTGRES_PASSWORD_FILE")" psql -h 127.0.0.1 -U postgres -tAc "SELECT id FROM orders"'
+    return set(cluster.kubectl("-n", dev.namespace, "exec", pod, "--", "sh", "-c", query).stdout.split())
+
+
+def run_up(dev: Running):
+    try:
+        return dev.project.up("dev")[0]
+    except auto.CommandError as error:  # returned, so the test thread reports it
+        return error
+
+
+def release_of(pod: dict) -> str | None:
+    env = pod["spec"]["containers"][0].get("env", [])
+    return next((e.get("value") for e in env if e["name"] == "RELEASE"), None)
+
+
+def node_pid(cluster: Cluster, component: str) -> int:
+    """A node process's pid, from the pid file scripts/node.sh wrote (NODE_DIR/pids)."""
+    return int((cluster.directory / "node" / "pids" / f"{component}.pid").read_text().strip())
+
+
+def process_alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
+def node_ready(cluster: Cluster) -> str | None:
+    node = cluster.get("node", NODE_NAME)
+    return next((c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"), None)
 
 
 def free_local_port() -> int:
