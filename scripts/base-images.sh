@@ -27,6 +27,8 @@
 #   FORCE=1         rebuild even when the registry has a matching image
 #   ONLY=runtime|build|floor  build just one of them (floor = the floor and its -debug variant)
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REGISTRY="${REGISTRY:-127.0.0.1:5000}"
 CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
@@ -66,59 +68,13 @@ EXT_DROP=(nis '_test*' '_xxtest*' 'xxlimited*' _ctypes_test)  # name patterns, b
 # The fixed ids every leanstack workload runs as (the Dockerfiles' USER, the pods' runAsUser).
 APP_UID=10001
 
-T_START=$SECONDS
-log() { printf '[base-images %4ss] %s\n' "$((SECONDS - T_START))" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-
 [ "$(id -u)" -eq 0 ] || die "debootstrap and chroot need root"
 docker info >/dev/null 2>&1 || die "no Docker engine: run scripts/docker.sh first"
 curl -fsS -m 3 -o /dev/null "http://$REGISTRY/v2/" || die "registry $REGISTRY does not answer: run scripts/docker.sh first"
 command -v debootstrap >/dev/null || die "debootstrap missing: run scripts/docker.sh first (or apt-get install debootstrap)"
 
 # --- mirrors: the ones this machine's apt uses ---------------------------------
-read_mirrors() {
-  python3 - "$SUITE" <<'PY'
-import glob, re, sys
-suite = sys.argv[1]
-main = sec = None
-def consider(uri, suites, comps):
-    global main, sec
-    uri = uri.rstrip('/')
-    if 'main' not in comps:
-        return
-    for s in suites:
-        if s == suite and main is None:
-            main = uri
-        if s == suite + '-security' and sec is None:
-            sec = uri
-files = ['/etc/apt/sources.list'] + sorted(glob.glob('/etc/apt/sources.list.d/*'))
-for f in files:
-    try:
-        text = open(f).read()
-    except OSError:
-        continue
-    if f.endswith('.sources'):
-        for stanza in re.split(r'\n\s*\n', text):
-            fields = {}
-            for line in stanza.splitlines():
-                if line.startswith('#') or ':' not in line:
-                    continue
-                k, v = line.split(':', 1)
-                fields[k.strip().lower()] = v.split()
-            if 'deb' not in fields.get('types', []) or fields.get('enabled', ['yes'])[0] == 'no':
-                continue
-            for uri in fields.get('uris', []):
-                consider(uri, fields.get('suites', []), fields.get('components', []))
-    elif f.endswith('.list'):
-        for line in text.splitlines():
-            line = re.sub(r'\[[^]]*\]', '', line.split('#', 1)[0]).split()
-            if len(line) >= 4 and line[0] == 'deb':
-                consider(line[1], [line[2]], line[3:])
-print(main or '')
-print(sec or '')
-PY
-}
-{ read -r AUTO_MAIN; read -r AUTO_SEC; } < <(read_mirrors)
+{ read -r AUTO_MAIN; read -r AUTO_SEC; } < <(py_tool aptsources "$SUITE")
 MIRROR="${DEBIAN_MIRROR:-$AUTO_MAIN}"
 SEC_MIRROR="${SECURITY_MIRROR:-$AUTO_SEC}"
 [ -n "$MIRROR" ] || die "no Debian '$SUITE main' source found in /etc/apt/sources.list*; set DEBIAN_MIRROR"
@@ -128,27 +84,6 @@ log "Debian mirror: from apt's sources$( [ -n "$SEC_MIRROR" ] && echo ' (+ secur
 recipe_hash() { # args = packages (+ purge list)
   { echo "recipe=$RECIPE_VERSION suite=$SUITE variant=$VARIANT"; printf '%s\n' "$@";
     declare -f clean_rootfs strip_runtime write_apt_config; } | sha256sum | cut -c1-16
-}
-
-# Print the value of label org.leanstack.base.hash of REPO:TAG in the registry,
-# or nothing when the tag is absent.
-registry_hash() { # $1 = tag
-  python3 - "$REGISTRY" "leanstack/python" "$1" <<'PY'
-import json, sys, urllib.request
-reg, repo, tag = sys.argv[1:4]
-def get(path, accept=None):
-    req = urllib.request.Request(f"http://{reg}/v2/{repo}/{path}")
-    if accept:
-        req.add_header("Accept", accept)
-    with urllib.request.urlopen(req, timeout=10) as r:
-        return json.load(r)
-try:
-    m = get(f"manifests/{tag}", "application/vnd.docker.distribution.manifest.v2+json")
-    cfg = get(f"blobs/{m['config']['digest']}")
-    print((cfg.get("config", {}).get("Labels") or {}).get("org.leanstack.base.hash", ""))
-except Exception:
-    pass
-PY
 }
 
 # --- rootfs steps -----------------------------------------------------------------
@@ -263,7 +198,7 @@ build_image() { # $1 = tag, $2 = description, $3 = packages to purge (space sepa
   local tag="$1" desc="$2" purge="$3"; shift 3
   local pkgs=("$@") hash ref="$REPO:$tag" root="$WORK/$tag" t
   hash="$(recipe_hash "${pkgs[@]}" "purge: $purge")"
-  local have; have="$(registry_hash "$tag")"
+  local have; have="$(registry_hash "$ref")"
   if [ "${FORCE:-0}" != 1 ] && [ "$have" = "$hash" ]; then
     log "$ref is up to date in the registry (hash $hash): skipping"
     docker image inspect "$ref" >/dev/null 2>&1 || { log "pulling $ref into the local engine"; docker pull -q "$ref" >/dev/null; }
@@ -389,8 +324,8 @@ build_floor() {
   hash="$({ recipe_hash "${RUNTIME_PKGS[@]}" "floor: ${FLOOR_PKGS[*]}" "drop: ${STDLIB_DROP[*]}" "ext: ${EXT_DROP[*]}" "uid: $APP_UID"
             declare -f floor_paths floor_rootfs; } | sha256sum | cut -c1-16)"
   debug_hash="$({ echo "$hash ${DEBUG_PKGS[*]}"; declare -f add_debug_shell; } | sha256sum | cut -c1-16)"
-  if [ "${FORCE:-0}" != 1 ] && [ "$(registry_hash 3.11-floor)" = "$hash" ] \
-      && [ "$(registry_hash 3.11-floor-debug)" = "$debug_hash" ]; then
+  if [ "${FORCE:-0}" != 1 ] && [ "$(registry_hash "$ref")" = "$hash" ] \
+      && [ "$(registry_hash "$debug_ref")" = "$debug_hash" ]; then
     log "$ref and $debug_ref are up to date in the registry: skipping"
     local tag; for tag in "$ref" "$debug_ref"; do
       docker image inspect "$tag" >/dev/null 2>&1 || { log "pulling $tag into the local engine"; docker pull -q "$tag" >/dev/null; }

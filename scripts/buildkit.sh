@@ -8,20 +8,21 @@
 # "remote" builder instance points at it. Builds pull bases from and push to the loopback registry.
 # Idempotent: a running daemon and an existing binary are reused.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 BUILDKIT_VERSION=v0.34.2
 TOOLS="${LEANSTACK_TOOLS_DIR:-$HOME/.cache/leanstack/tools}"
 STATE="${LEANSTACK_BUILDKIT_DIR:-$HOME/.cache/leanstack/buildkit}"
 SOCKET_DIR=/run/leanstack-buildkit
 SOCKET="$SOCKET_DIR/buildkitd.sock"
-GO_DIR="${LEANSTACK_GO_DIR:-$HOME/.cache/leanstack/go}"
 BIN="$TOOLS/bin/buildkitd-$BUILDKIT_VERSION"
-log() { echo "[buildkit] $*"; }
 
 if [[ ! -x $BIN ]]; then
   start=$SECONDS
   log "building buildkitd $BUILDKIT_VERSION from its Go module (a few minutes on 2 cores) ..."
-  work="$GO_DIR/work/buildkit-$BUILDKIT_VERSION"
+  go_env
+  work="$LEANSTACK_GO_DIR/work/buildkit-$BUILDKIT_VERSION"
   mkdir -p "$work" "$TOOLS/bin"
   # buildkit's go.mod has exclude directives, so `go install pkg@version` refuses it: use a wrapper module.
   cat > "$work/go.mod" <<MOD
@@ -32,18 +33,17 @@ MOD
   printf '//go:build tools\n\npackage tools\n\nimport _ "github.com/moby/buildkit/cmd/buildkitd"\n' > "$work/tools.go"
   (
     cd "$work"
-    export GOTOOLCHAIN=local GOFLAGS=-mod=mod GOSUMDB=off GOMODCACHE="$GO_DIR/mod" GOCACHE="$GO_DIR/build"
     go get "github.com/moby/buildkit@$BUILDKIT_VERSION" >"$work/build.log" 2>&1
     go build -trimpath -tags osusergo -ldflags "-s -w -X github.com/moby/buildkit/version.Version=$BUILDKIT_VERSION" \
       -o "$BIN.tmp" github.com/moby/buildkit/cmd/buildkitd >>"$work/build.log" 2>&1
-  ) || { tail -n 40 "$work/build.log" >&2; log "ERROR: buildkitd build failed (log: $work/build.log)"; exit 1; }
+  ) || { tail -n 40 "$work/build.log" >&2; die "buildkitd build failed (log: $work/build.log)"; }
   mv "$BIN.tmp" "$BIN"
   log "built in $((SECONDS - start))s"
 fi
 
-command -v runc >/dev/null || { log "ERROR: runc is missing (it comes with Debian's docker.io: run scripts/docker.sh)"; exit 1; }
+command -v runc >/dev/null || die "runc is missing (it comes with Debian's docker.io: run scripts/docker.sh)"
 
-if ! "$BIN" --version >/dev/null 2>&1; then log "ERROR: $BIN does not run"; exit 1; fi
+"$BIN" --version >/dev/null 2>&1 || die "$BIN does not run"
 if [[ -S $SOCKET ]] && python3 - "$SOCKET" <<'PY' 2>/dev/null; then
 import socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(2); s.connect(sys.argv[1])
@@ -68,7 +68,7 @@ TOML
     >"$STATE/buildkitd.log" 2>&1 &
   echo $! >"$STATE/buildkitd.pid"
   for _ in $(seq 1 50); do [[ -S $SOCKET ]] && break; sleep 0.2; done
-  [[ -S $SOCKET ]] || { tail -n 20 "$STATE/buildkitd.log" >&2; log "ERROR: buildkitd did not start"; exit 1; }
+  [[ -S $SOCKET ]] || { tail -n 20 "$STATE/buildkitd.log" >&2; die "buildkitd did not start"; }
   log "buildkitd listening on $SOCKET"
 fi
 

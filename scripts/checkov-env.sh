@@ -6,19 +6,21 @@
 #   uv pip compile --generate-hashes --python-version 3.11 --python-platform x86_64-unknown-linux-gnu \
 #     tools/checkov/requirements.in -o tools/checkov/requirements.lock
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LEANSTACK_ROOT"
 
 PYTHON=${PYTHON:-python3}
 venv=.venv-checkov
 lock=tools/checkov/requirements.lock
 stamp=$venv/.lock-sha256
 want=$(sha256sum "$lock" | cut -d' ' -f1)
-if [[ -x $venv/bin/checkov && -f $stamp && $(cat "$stamp") == "$want" ]]; then
+if stamp_current "$stamp" "$want" "$venv/bin/checkov"; then
   exit 0
 fi
 start=$SECONDS
-echo "[checkov] installing $lock into $venv ..."
+log "installing $lock into $venv ..."
 [[ -x $venv/bin/python ]] || "$PYTHON" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r "$lock"
-echo "$want" > "$stamp"
-echo "[checkov] done in $((SECONDS - start))s"
+stamp_write "$stamp" "$want"
+log "done in $((SECONDS - start))s"

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # the scripts that source this file read the variables it does not export
 # Source this file (do not execute it) for the local Kubernetes cluster that
 # scripts/cluster.sh builds and runs (kwok + real control plane, all built from Go modules):
 #

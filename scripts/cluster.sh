@@ -18,8 +18,9 @@
 # Docs:  docs/cluster.md
 set -euo pipefail
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO="$(cd "$SCRIPT_DIR/.." && pwd)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SCRIPT_DIR="$LEANSTACK_ROOT/scripts"
 # shellcheck source=cluster-env.sh
 source "$SCRIPT_DIR/cluster-env.sh"
 
@@ -37,21 +38,9 @@ WV="$LEANSTACK_CLUSTER_KWOK_VERSION"
 # Bump when a build recipe below changes, so existing caches rebuild.
 RECIPE_REV=1
 
-log() { echo "[cluster] $*"; }
-die() { echo "[cluster] ERROR: $*" >&2; exit 1; }
-
 # ---------------------------------------------------------------------------
 # build
 # ---------------------------------------------------------------------------
-go_env() {
-  export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
-  export GOMODCACHE="$LEANSTACK_GO_DIR/mod" GOCACHE="$LEANSTACK_GO_DIR/build" GOPATH="$LEANSTACK_GO_DIR/gopath"
-  # The checksum database is not reachable here; go.sum in tools/cluster/* pins every module.
-  export GOSUMDB="${GOSUMDB:-off}"
-  command -v go >/dev/null || export PATH="/usr/local/go/bin:$PATH"
-  command -v go >/dev/null || die "go not found (install Go >= 1.26 in /usr/local/go)"
-}
-
 # The binary a main package builds to (etcd's main package is its module root, ".../server/v3").
 binname() { case "$1" in go.etcd.io/etcd/server/v3) echo etcd ;; *) basename "$1" ;; esac; }
 
@@ -69,11 +58,11 @@ build_group() {
 
 build_group_locked() {
   local name="$1" ldflags="$2"; shift 2
-  local src="$REPO/tools/cluster/$name" wd="$WORK/$name"
-  local key stamp="$STAMPS/build-$name" b missing=0
-  key="$(cat "$src/go.mod" "$src/go.sum" "$src/tools.go" | sha256sum | cut -c1-16)-r$RECIPE_REV-$(go env GOVERSION 2>/dev/null)"
-  for b in "$@"; do [ -x "$BIN/$(binname "$b")" ] || missing=1; done
-  if [ "${LEANSTACK_CLUSTER_FORCE:-0}" != 1 ] && [ "$missing" = 0 ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
+  local src="$LEANSTACK_ROOT/tools/cluster/$name" wd="$WORK/$name"
+  local key stamp="$STAMPS/build-$name" b outputs=()
+  key="$(wrapper_key "$src" "$RECIPE_REV")"
+  for b in "$@"; do outputs+=("$BIN/$(binname "$b")"); done
+  if [ "${LEANSTACK_CLUSTER_FORCE:-0}" != 1 ] && stamp_current "$stamp" "$key" "${outputs[@]}"; then
     return 0
   fi
   log "building $name: $* (log: $LOGS/build-$name.log)"
@@ -86,12 +75,13 @@ build_group_locked() {
   fi
   for b in "$@"; do mv -f "$tmp/$(binname "$b")" "$BIN/"; done
   rm -rf "$tmp"
-  echo "$key" >"$stamp"
+  stamp_write "$stamp" "$key"
   log "built $name in $(( $(date +%s) - t0 )) s: $(cd "$BIN" && for b in "$@"; do printf '%s %s  ' "$(binname "$b")" "$(du -h "$(binname "$b")" | cut -f1)"; done)"
 }
 
 cmd_build() {
   go_env
+  export CGO_ENABLED=0
   local kmaj="${KV%%.*}" kmin; kmin="${KV#*.}"; kmin="${kmin%%.*}"
   local kflags="" p
   for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do

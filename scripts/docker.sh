@@ -17,6 +17,8 @@
 #   LEANSTACK_REGISTRY_PORT  default 5000
 #   LEANSTACK_NO_INSTALL=1   never apt-get install (fail instead)
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
 DOCKER_DIR="$CACHE/docker"
@@ -24,11 +26,6 @@ REG_DIR="$CACHE/registry"
 TIMEOUT="${LEANSTACK_DOCKER_TIMEOUT:-60}"
 REG_PORT="${LEANSTACK_REGISTRY_PORT:-5000}"
 REG_ADDR="127.0.0.1:${REG_PORT}"
-
-log() { printf '[docker.sh %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-# shellcheck source=lib.sh
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # --- which client ------------------------------------------------------------
 # Prefer a client on PATH (e.g. /usr/local/bin/docker); Debian's is /usr/bin/docker.
@@ -217,9 +214,10 @@ LABEL probe=1' ; then
   fi
   "$c" rmi leanstack-buildkit-probe >/dev/null 2>&1 || true
   local ins
+  # shellcheck disable=SC2016 # $k and $v are the Go template's variables, not the shell's
   ins="$("$c" info --format '{{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null || true)"
   cat >&2 <<EOF
-[docker.sh] summary
+[$log_tag] summary
   client            : $c ($cv)
   engine            : $sv
   registry          : http://${REG_ADDR}/v2/ ($(registry_up && echo up || echo DOWN))

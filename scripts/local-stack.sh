@@ -6,15 +6,16 @@
 # scripts/service-images.sh pushed to the local registry, pinned by the digest it serves now.
 #   scripts/local-stack.sh            (scripts/setup runs it, then `pulumi up --stack local`)
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LEANSTACK_ROOT"
 
 kubeconfig="$(scripts/cluster.sh kubeconfig)"
-[ -s "$kubeconfig" ] || { echo "local-stack: no kubeconfig at $kubeconfig; run scripts/cluster.sh up" >&2; exit 1; }
+[ -s "$kubeconfig" ] || die "no kubeconfig at $kubeconfig; run scripts/cluster.sh up"
 images=()
 for local in leanstack/postgres:15 leanstack/redis:7; do
   ref="${REGISTRY:-127.0.0.1:5000}/$local"
-  digest="$(PYTHONPATH=. python3 -m tools.registry digest "$ref")" \
-    || { echo "local-stack: no digest for $ref; run scripts/service-images.sh" >&2; exit 1; }
+  digest="$(py_tool registry digest "$ref")" || die "no digest for $ref; run scripts/service-images.sh"
   repository="${local#leanstack/}"
   images+=(--image "${repository%%:*}=$ref@$digest")
 done

@@ -15,8 +15,9 @@
 # 10.96.0.0/16, cluster DNS 10.96.0.10. Pods reach only pods, Services and the node (mangle rule below).
 # Docs: docs/cluster.md
 set -euo pipefail
-
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+SCRIPT_DIR="$LEANSTACK_ROOT/scripts"
 # shellcheck source=cluster-env.sh
 source "$SCRIPT_DIR/cluster-env.sh"
 
@@ -45,13 +46,8 @@ LOCAL_PATH_IMAGE="$REGISTRY/leanstack/local-path-provisioner:v$LEANSTACK_LOCAL_P
 # Its helper pods create and remove volume directories with a shell: the Debian build base has one.
 HELPER_IMAGE="$REGISTRY/leanstack/python:3.11-build"
 VOLUMES_DIR=/var/lib/leanstack-node/volumes
-REPO="$(cd "$SCRIPT_DIR/.." && pwd)"
 PACKAGES=(containerd runc containernetworking-plugins iptables ipset conntrack socat openssl)
 
-log() { echo "[node] $*"; }
-die() { echo "[node] ERROR: $*" >&2; exit 1; }
-# shellcheck source=lib.sh
-source "$SCRIPT_DIR/lib.sh"
 kc() { "$BIN/kubectl" --kubeconfig "$LEANSTACK_KUBECONFIG" --cache-dir "$LEANSTACK_CLUSTER_DIR/kube-cache" "$@"; }
 ctr_() { ctr --address "$CRI_SOCKET" --namespace k8s.io "$@"; }
 alive() { [ -s "$PIDS/$1.pid" ] && kill -0 "$(cat "$PIDS/$1.pid")" 2>/dev/null && [ "$(ps -o stat= -p "$(cat "$PIDS/$1.pid")" | cut -c1)" != Z ]; }
@@ -123,12 +119,12 @@ network_purge() {
     ip netns exec "$ns" ip -4 -o addr show 2>/dev/null | grep -q " ${POD_CIDR%.*}\." && ip netns delete "$ns"
   done
   iptables -t mangle -D PREROUTING -i "$BRIDGE" -j LEANSTACK-PODS 2>/dev/null || true
-  iptables -t mangle -F LEANSTACK-PODS 2>/dev/null && iptables -t mangle -X LEANSTACK-PODS 2>/dev/null || true
+  { iptables -t mangle -F LEANSTACK-PODS 2>/dev/null && iptables -t mangle -X LEANSTACK-PODS 2>/dev/null; } || true
   iptables -D FORWARD -j LEANSTACK-FORWARD 2>/dev/null || true
-  iptables -F LEANSTACK-FORWARD 2>/dev/null && iptables -X LEANSTACK-FORWARD 2>/dev/null || true
+  { iptables -F LEANSTACK-FORWARD 2>/dev/null && iptables -X LEANSTACK-FORWARD 2>/dev/null; } || true
   # kube-proxy's and kube-router's own chains: they remove them themselves.
-  [ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1 || true
-  [ -x "$BIN/kube-router" ] && "$BIN/kube-router" --cleanup-config >/dev/null 2>&1 || true
+  { [ -x "$BIN/kube-proxy" ] && "$BIN/kube-proxy" --cleanup >/dev/null 2>&1; } || true
+  { [ -x "$BIN/kube-router" ] && "$BIN/kube-router" --cleanup-config >/dev/null 2>&1; } || true
   ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
   return 0
 }
@@ -214,7 +210,7 @@ containerd_stop_pods() {
 
 # --- images the node needs and cannot pull: built here, pushed to the local registry -------------
 registry_digest() {   # the digest the registry holds for IMAGE (registry/repo:tag); empty when none
-  (cd "$REPO" && python3 -m tools.registry digest "$1" 2>/dev/null) || true
+  py_tool registry digest "$1" 2>/dev/null || true
 }
 
 # import_image IMAGE DIR USER ENTRYPOINT: a one-layer image of DIR (no base, no shell), pushed.

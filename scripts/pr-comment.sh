@@ -3,9 +3,11 @@
 # marker line (written by `leanstack cost --format comment`). Needs gh and GH_TOKEN.
 # Usage: scripts/pr-comment.sh <pr-number> <stack> <body-file>
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 pr=$1 stack=$2 body=$3
 marker="<!-- leanstack-preview:${stack} -->"
-[[ $(head -n 1 "$body") == "$marker" ]] || { echo "pr-comment: $body does not start with $marker" >&2; exit 2; }
+[[ $(head -n 1 "$body") == "$marker" ]] || die "$body does not start with $marker"
 existing=$(gh api "repos/{owner}/{repo}/issues/$pr/comments" --paginate \
   --jq ".[] | select(.body | startswith(\"$marker\")) | .id" | head -n 1)
 if [[ -n $existing ]]; then

@@ -4,6 +4,8 @@
 # The package's postinst would enable and start a system-wide server on :9090; we start our own
 # on 127.0.0.1 with a temp data dir instead, so service starts are refused during the install.
 set -euo pipefail
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if command -v prometheus >/dev/null && command -v promtool >/dev/null; then
   prometheus --version 2>&1 | head -n1
@@ -11,10 +13,7 @@ if command -v prometheus >/dev/null && command -v promtool >/dev/null; then
   exit 0
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-  echo "scripts/prometheus.sh: needs root to apt-get install prometheus" >&2
-  exit 1
-fi
+[ "$(id -u)" -eq 0 ] || die "needs root to apt-get install prometheus"
 
 # policy-rc.d exit 101 = "action forbidden": invoke-rc.d (sysvinit and systemd alike) skips the
 # start. Only install our guard when none exists, and remove only the one we installed.
@@ -28,13 +27,8 @@ fi
 remove_own_guard() { if $own_guard; then rm -f "$guard"; fi; }
 trap remove_own_guard EXIT
 
-export DEBIAN_FRONTEND=noninteractive
-# A fresh machine has no package lists yet; refresh only when the package is unknown to apt.
-if ! apt-cache show prometheus >/dev/null 2>&1; then
-  apt-get update -qq
-fi
-# --no-install-recommends keeps out node-exporter and friends we never run.
-apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+# Without recommends: node-exporter and friends we never run stay out.
+apt_install_missing prometheus
 
 prometheus --version 2>&1 | head -n1
 promtool --version 2>&1 | head -n1

@@ -18,7 +18,9 @@
 # Environment: REGISTRY (127.0.0.1:5000), LEANSTACK_CACHE (~/.cache/leanstack; debs shared with the
 # Python bases), DEBIAN_MIRROR / SECURITY_MIRROR (default: apt's), FORCE=1 (rebuild), ONLY=postgres|redis.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$LEANSTACK_ROOT"
 
 REGISTRY="${REGISTRY:-127.0.0.1:5000}"
 CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
@@ -28,10 +30,6 @@ SUITE=bookworm
 UID_GID=10999
 # Bump when the recipe changes in a way that should rebuild the images.
 RECIPE_VERSION=1
-
-T_START=$SECONDS
-log() { printf '[service-images %4ss] %s\n' "$((SECONDS - T_START))" "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
 
 [ "$(id -u)" -eq 0 ] || die "debootstrap and chroot need root"
 docker info >/dev/null 2>&1 || die "no Docker engine: run scripts/docker.sh first"
@@ -165,16 +163,13 @@ REDIS_CHANGES=(
   'EXPOSE 6379'
 )
 
-# Label org.leanstack.base.hash of REPO:TAG in the registry, empty when the tag is absent.
-registry_hash() { PYTHONPATH=. python3 -m tools.registry label "$REGISTRY/$1" org.leanstack.base.hash; }
-
 build() { # $1 = name (postgres|redis), $2 = tag, $3 = description
   local name="$1" tag="$2" desc="$3" ref="$REGISTRY/leanstack/$1:$2" root="$WORK/$1" hash have
   local -n changes="${name^^}_CHANGES"
   hash="$({ echo "recipe=$RECIPE_VERSION suite=$SUITE uid=$UID_GID"; printf '%s\n' "${changes[@]}"
             declare -f minbase renumber_user strip_rootfs "${name}_rootfs"
             find scripts/images -name "$name-*" -exec cat {} +; } | sha256sum | cut -c1-16)"
-  have="$(registry_hash "leanstack/$name:$tag")"
+  have="$(registry_hash "$ref")"
   if [ "${FORCE:-0}" != 1 ] && [ "$have" = "$hash" ]; then
     log "$ref is up to date in the registry (hash $hash)"
     docker image inspect "$ref" >/dev/null 2>&1 || docker pull -q "$ref" >/dev/null

@@ -15,12 +15,12 @@
 # Docs:  docs/toolchain.md
 set -euo pipefail
 
-SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-REPO_ROOT="$(cd "$SCRIPT_DIR/.." && pwd)"
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ORIG_PATH="$PATH"
 ORIG_PULUMI_HOME="${PULUMI_HOME:-}"
 # shellcheck source=toolchain-env.sh
-source "$SCRIPT_DIR/toolchain-env.sh"
+source "$LEANSTACK_ROOT/scripts/toolchain-env.sh"
 
 DIR="$LEANSTACK_TOOLCHAIN_DIR"
 BIN="$DIR/bin"
@@ -34,25 +34,23 @@ DBV="$LEANSTACK_DOCKER_BUILD_VERSION"
 RECIPE_REV=1
 # The docker-build recipe's own revision: its source patch moved to tools/gopatch.
 DB_RECIPE=gopatch1
-HOST_REV="$(sha256sum "$SCRIPT_DIR/../tools/langhost/main.go" | cut -c1-12)"
+HOST_REV="$(sha256sum "$LEANSTACK_ROOT/tools/langhost/main.go" | cut -c1-12)"
 
-log() { echo "[toolchain] $*"; }
-die() { echo "[toolchain] ERROR: $*" >&2; exit 1; }
 T_START=$(date +%s)
-err_trap() { trap 'echo "[toolchain] FAILED at line $LINENO (status $?)" >&2' ERR; }
+err_trap() { trap 'log "FAILED at line $LINENO (status $?)"' ERR; }
 err_trap
 
 print_env() {
   local bindir="$1" home="$2"
   if [ "$bindir" = "$BIN" ]; then
-    echo "[toolchain] ready. To use it: source scripts/toolchain-env.sh"
+    log "ready. To use it: source scripts/toolchain-env.sh"
   else
-    echo "[toolchain] ready: PATH=$bindir:\$PATH PULUMI_HOME=$home (plus the PULUMI_* settings in scripts/toolchain-env.sh)"
+    log "ready: PATH=$bindir:\$PATH PULUMI_HOME=$home (plus the PULUMI_* settings in scripts/toolchain-env.sh)"
   fi
 }
 
 # JSON answers of go and pulumi are read by a small tested Python module, not inline snippets.
-helper() { PYTHONPATH="$REPO_ROOT" python3 -m tools.toolchain "$@"; }
+helper() { py_tool toolchain "$@"; }
 
 # Does pulumi (with PULUMI_HOME=$2) have resource plugin $3 at exact version $4?
 has_plugin() {
@@ -92,8 +90,7 @@ all_present() {
     [ -x "$f" ] || return 1
   done
 }
-if [ "${LEANSTACK_TOOLCHAIN_FORCE:-0}" != 1 ] && all_present &&
-   [ "$(cat "$DIR/.complete" 2>/dev/null || true)" = "$COMPLETE_KEY" ]; then
+if [ "${LEANSTACK_TOOLCHAIN_FORCE:-0}" != 1 ] && all_present && stamp_current "$DIR/.complete" "$COMPLETE_KEY"; then
   log "toolchain up to date in $DIR (pulumi v$PV, kubernetes v$KV, docker-build v$DBV)"
   print_env "$BIN" "$PULUMI_HOME"
   exit 0
@@ -102,41 +99,21 @@ fi
 # ---------------------------------------------------------------------------
 # Go environment (caches outside the clone).
 # ---------------------------------------------------------------------------
-if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then
-  export PATH="$PATH:/usr/local/go/bin"
-fi
-command -v go >/dev/null || die "go not found (need Go >= 1.26 on PATH or in /usr/local/go)"
+go_env
 command -v python3 >/dev/null || die "python3 not found"
-export GOTOOLCHAIN=local
-export GOMODCACHE="$LEANSTACK_GO_DIR/mod"
-export GOCACHE="$LEANSTACK_GO_DIR/build"
-export GOPATH="$LEANSTACK_GO_DIR/gopath"
-export GOFLAGS=-mod=mod
 export CGO_ENABLED="${CGO_ENABLED:-0}"
 go_minor="$(go env GOVERSION | sed -E 's/^go1\.([0-9]+).*/\1/')"
 [ "${go_minor:-0}" -ge 26 ] 2>/dev/null ||
   die "Go $(go env GOVERSION) is too old: pulumi-docker-build v$DBV needs go >= 1.26 and GOTOOLCHAIN=local forbids downloading one"
 mkdir -p "$BIN" "$STAMPS" "$LOGS" "$WORK" "$PULUMI_HOME" "$GOMODCACHE" "$GOCACHE"
-
-# Checksum database: keep it on if reachable, otherwise turn it off (offline sandbox).
-if [ "$(go env GOSUMDB)" != off ]; then
-  sumdb_host="$(go env GOSUMDB | awk '{print $1}' | cut -d+ -f1)"
-  if command -v curl >/dev/null && curl -fsS -m 10 -o /dev/null "https://$sumdb_host/latest" 2>/dev/null; then
-    log "checksum database $sumdb_host reachable: GOSUMDB left on"
-  else
-    log "checksum database $sumdb_host unreachable: GOSUMDB=off (go.sum files still pin what they list)"
-    export GOSUMDB=off
-  fi
-fi
-log "go $(go env GOVERSION), GOMODCACHE=$GOMODCACHE, GOCACHE=$GOCACHE, GOPROXY=$(go env GOPROXY)"
+log "go $(go env GOVERSION), GOMODCACHE=$GOMODCACHE, GOCACHE=$GOCACHE, GOPROXY=$(go env GOPROXY), GOSUMDB=$GOSUMDB"
 
 # run_step NAME KEY OUTPUT FUNCTION: runs FUNCTION in a subshell (output to a log) unless
 # OUTPUT exists and the step's stamp holds KEY.
 run_step() {
   local name="$1" key="$2" output="$3" fn="$4" t0 rc
   local stamp="$STAMPS/$fn" steplog="$LOGS/$fn.log"
-  if [ "${LEANSTACK_TOOLCHAIN_FORCE:-0}" != 1 ] && [ -x "$output" ] &&
-     [ "$(cat "$stamp" 2>/dev/null || true)" = "$key" ]; then
+  if [ "${LEANSTACK_TOOLCHAIN_FORCE:-0}" != 1 ] && stamp_current "$stamp" "$key" "$output"; then
     log "$name ... already built"
     return 0
   fi
@@ -154,11 +131,11 @@ run_step() {
     rc=1
   fi
   if [ "$rc" -ne 0 ]; then
-    echo "[toolchain] FAILED: '$name' exited with status $rc after $(( $(date +%s) - t0 ))s; last lines of $steplog:" >&2
+    log "FAILED: '$name' exited with status $rc after $(( $(date +%s) - t0 ))s; last lines of $steplog:"
     tail -n 40 "$steplog" >&2 || true
     exit "$rc"
   fi
-  echo "$key" >"$stamp"
+  stamp_write "$stamp" "$key"
   log "$name ... done in $(( $(date +%s) - t0 ))s"
 }
 
@@ -202,7 +179,7 @@ EOF
 # ---------------------------------------------------------------------------
 write_langhost_source() {
   # The source lives in tools/langhost/main.go (see its header for why this host exists).
-  cp "$SCRIPT_DIR/../tools/langhost/main.go" main.go
+  cp "$LEANSTACK_ROOT/tools/langhost/main.go" main.go
 }
 
 build_langhost() {
@@ -267,7 +244,7 @@ build_docker_build() {
   src="$(go mod download -json "$mod@v$DBV" | helper module-dir)"
   cp -r "$src" "$w/src" && chmod -R u+w "$w/src"
   cd "$w/src"
-  (cd "$REPO_ROOT/tools/gopatch" && go build -o "$w/gopatch" .)
+  (cd "$LEANSTACK_ROOT/tools/gopatch" && go build -o "$w/gopatch" .)
   "$w/gopatch" -file provider/internal/provider.go \
     -import github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3/codegen \
     -import github.com/pulumi/pulumi-java/pkg/codegen/java \
@@ -291,6 +268,6 @@ run_step "building + registering pulumi-resource-kubernetes v$KV ($LEANSTACK_K8S
 run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV $DB_RECIPE" "$DB_PLUGIN" build_docker_build
 
 all_present || die "some toolchain files are missing after the build (see $LOGS)"
-echo "$COMPLETE_KEY" >"$DIR/.complete"
+stamp_write "$DIR/.complete" "$COMPLETE_KEY"
 log "all steps done in $(( $(date +%s) - T_START ))s; toolchain: $(du -sh "$DIR" | cut -f1), go caches: $(du -sh "$LEANSTACK_GO_DIR" | cut -f1)"
 print_env "$BIN" "$PULUMI_HOME"
