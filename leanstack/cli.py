@@ -33,8 +33,10 @@ from leanstack.rightsize import STRATEGIES, PrometheusError, aligned_end, analyz
 from leanstack.rightsize import report as rightsize_report
 from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
 
-ROOT = Path(__file__).resolve().parents[1]
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="leanstack tools")
+# Like `pulumi` itself, every command works on the project in the current directory unless told otherwise.
+WORK_DIR = typer.Option(Path("."), "--work-dir", help="Pulumi project directory (Pulumi.yaml, Pulumi.<stack>.yaml); "
+                        "default: the current directory.", show_default=False)
 
 
 class Format(str, Enum):
@@ -69,7 +71,7 @@ def cost(
     output: Format = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown, json, or comment (the PR comment body)."),
     fail_above: Optional[str] = typer.Option(None, "--fail-above", help="Exit 3 if the monthly baseline rises by more than PCT% or AMOUNT USD."),
     everything: bool = typer.Option(False, "--all", help="List resources that cost nothing too (folded into one line by default)."),
-    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+    work_dir: Path = WORK_DIR,
 ) -> None:
     """Preview STACK and print the per-resource and total monthly cost delta, with the resources behind it."""
     err = Console(stderr=True)
@@ -112,7 +114,7 @@ def _warn(err: Console, source: str, problems: list) -> None:
 def render(
     stack: str = typer.Option(..., "--stack", "-s", help="Stack whose objects to write."),
     out: Path = typer.Option(..., "--out", help="Directory; objects go to OUT/1-manifest/, one YAML file each."),
-    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+    work_dir: Path = WORK_DIR,
 ) -> None:
     """Write the Kubernetes objects STACK registers, without the engine (Pulumi mocks), as render mode names them."""
     from leanstack.components.offline import write_manifests  # Pulumi loads only for this command
@@ -152,7 +154,7 @@ def derive_stack(
     context: Optional[str] = typer.Option(None, "--context", help="Kubeconfig context; its current one by default."),
     images: list[str] = typer.Option([], "--image", help="REPOSITORY=REF (repeatable): every image ref of that repository "
                                      "runs REF instead, e.g. postgres=127.0.0.1:5000/leanstack/postgres:15@sha256:<64 hex>."),
-    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+    work_dir: Path = WORK_DIR,
 ) -> None:
     """Write Pulumi.<TO>.yaml: stack FROM's config applied to a cluster; validated before it is written."""
     from leanstack.config.derive import ImageMappingError, derived_stack_text, image_mapping
@@ -180,7 +182,7 @@ def rightsize(
     strategy: Strategy = typer.Option(Strategy("krr"), "--strategy", help="krr (Robusta KRR simple) or vpa (the VPA recommender)."),
     output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
     write: bool = typer.Option(False, "--write", help="Write the recommended values into Pulumi.<stack>.yaml."),
-    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+    work_dir: Path = WORK_DIR,
 ) -> None:
     """Recommend requests, limits and HPA replicas from observed usage, and what the change would cost."""
     err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
@@ -228,7 +230,7 @@ def images(
     stack: Optional[str] = typer.Option(None, "--stack", "-s", help="Also read every image STACK builds (its pushed tag) and check its rules."),
     output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
     top: int = typer.Option(10, "--top", min=1, help="How many of the largest directories to list."),
-    work_dir: Path = typer.Option(ROOT, "--work-dir", help="Pulumi project directory."),
+    work_dir: Path = WORK_DIR,
 ) -> None:
     """Where each image's bytes are: layers and their instructions, dive's efficiency and wasted bytes, the
     largest directories, findings to remove; exit 3 when an image breaks its dive rules (the stack's, else dive's defaults)."""

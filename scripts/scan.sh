@@ -11,4 +11,4 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 # never reinstalls it under a running test. checkov's own venv is brought up to its lock (idempotent).
 [[ -x "$root/.venv/bin/python" ]] || "$root/scripts/python-env.sh"
 "$root/scripts/checkov-env.sh"
-exec "$root/.venv/bin/python" -m leanstack.scan "$@"
+exec "$root/.venv/bin/python" -m leanstack.scan --project-dir "$root" "$@"

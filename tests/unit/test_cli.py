@@ -1,4 +1,4 @@
-"""`leanstack cost` refuses bad input before it starts a preview."""
+"""`leanstack` commands: bad input refused before a preview, and the project directory they work on."""
 
 import shutil
 
@@ -50,3 +50,11 @@ def test_render_names_a_config_file_it_cannot_read(tmp_path):
     assert result.exit_code == 2
     assert ("Pulumi.dev.yaml: services.web.config_files.nginx.conf.source: cannot read conf/nginx.conf: "
             "No such file or directory") in " ".join(result.output.split())
+
+
+def test_commands_work_on_the_project_in_the_current_directory_as_pulumi_does(tmp_path, monkeypatch):
+    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["render", "--stack", "dev", "--out", "out"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "1-manifest" / "apps_v1-deployment-shop-dev-api.yaml").exists()

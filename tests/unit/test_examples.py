@@ -13,7 +13,7 @@ from leanstack.components.offline import write_manifests
 from leanstack.config.lint import warnings
 from leanstack.config.stack_file import load_stack_file
 from leanstack.costing.money import cents
-from leanstack.scan.scanners import check_policies, validate_schemas
+from leanstack.scan.scanners import check_policies, policy_config, validate_schemas
 from tests.unit.conftest import ROOT, run_platform
 
 EXAMPLES = {"django-celery": "staging", "llm-backend": "prod", "hpa-platform": "prod"}
@@ -78,10 +78,11 @@ def test_examples_validate_without_warnings(name):
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_example_objects_pass_strict_schemas_and_every_policy(name, tmp_path):
     write_manifests(example(name), name, tmp_path, ROOT)
-    failed = [result for result in validate_schemas(tmp_path) + check_policies(tmp_path, EXAMPLES[name]) if not result.passed]
+    config = policy_config(ROOT / "policies" / "config", EXAMPLES[name])
+    failed = [result for result in validate_schemas(tmp_path) + check_policies(tmp_path, config) if not result.passed]
     assert failed == []
     # strict too (no policy config): what scripts/scan.sh applies to a rendered example
-    assert [result for result in check_policies(tmp_path, None) if not result.passed] == []
+    assert [result for result in check_policies(tmp_path, {}) if not result.passed] == []
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

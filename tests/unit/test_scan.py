@@ -18,6 +18,8 @@ from leanstack.scan import scanners as scan
 from leanstack.scan.report import POD_FIELDS, pod_security_rows
 from tests.unit.conftest import ROOT, stack_config
 
+PATHS = scan.ScanPaths.under(ROOT)  # the checkout's layout, as scripts/scan.sh passes it
+
 
 def render(stack: str, directory):
     return offline.write_manifests(stack_config(stack), stack, directory)
@@ -54,7 +56,7 @@ def test_rendering_again_drops_objects_the_stack_no_longer_has(rendered):
 
 
 def test_the_policy_rules_and_strict_schemas_pass_the_rendered_stack(rendered):
-    results = scan.check_policies(rendered, "dev") + scan.validate_schemas(rendered)
+    results = scan.check_policies(rendered, scan.policy_config(PATHS.policy_config, "dev")) + scan.validate_schemas(rendered)
     assert [r for r in results if not r.passed] == []
     assert {r.check for r in results if r.scanner == "policy"} == {rule.name for rule in scan.RULES} | {"namespace-default-deny"}
 
@@ -67,7 +69,7 @@ def test_a_broken_manifest_fails_the_schema_and_the_policies(tmp_path, rendered)
     (tmp_path / "deployment.yaml").write_text(yaml.safe_dump(source))
     schema = [r for r in scan.validate_schemas(tmp_path) if not r.passed]
     assert len(schema) == 1 and "Deployment api" in schema[0].target
-    failed = {r.check for r in scan.check_policies(tmp_path, "dev") if not r.passed}
+    failed = {r.check for r in scan.check_policies(tmp_path, scan.policy_config(PATHS.policy_config, "dev")) if not r.passed}
     assert failed == {"image-pinning", "namespace-default-deny"}  # no Namespace nor default-deny in this directory
 
 
@@ -89,7 +91,7 @@ def test_the_report_fails_a_root_container_exactly_as_the_policy_does(tmp_path, 
 
 
 def test_every_skip_has_a_one_line_reason():
-    skips = scan.load_skips()
+    skips = scan.load_skips(PATHS.skips)
     assert set(skips) <= {"checkov", "hadolint", "kubernetes-validate"}
     for scanner, entries in skips.items():
         for check, reason in entries.items():
@@ -113,16 +115,26 @@ def test_the_report_covers_every_policy_and_every_skip():
     assert "`scripts/scan.sh --report docs/security.md`" in text.split("\n\n")[1]
     for rule in scan.RULES:
         assert f"`{rule.name}`" in text
-    for entries in scan.load_skips().values():
+    for entries in scan.load_skips(PATHS.skips).values():
         for check in entries:
             assert f"`{check}`" in text
 
 
 def test_dockerfile_base_image_defaults_are_tagged_which_is_why_CKV_DOCKER_7_is_skipped():
     # checkov cannot resolve `FROM ${BUILD_BASE}`; this keeps the skip's reason true.
-    defaults = [(path, match[1]) for path in scan.dockerfiles()
+    defaults = [(path, match[1]) for path in scan.dockerfiles(PATHS.apps)
                 for match in re.finditer(r"^ARG\s+\w*BASE\w*=(\S+)", path.read_text(), re.MULTILINE)]
     assert defaults
     for path, image in defaults:
         name = image.split("@")[0].rsplit("/", 1)[-1]
         assert ":" in name and not name.endswith(":latest"), (path, image)
+
+
+def test_scan_paths_lie_under_the_project_unless_one_is_given(tmp_path):
+    paths = scan.ScanPaths.under(tmp_path, skips=tmp_path / "elsewhere" / "skips.yaml", apps=None)
+    project = tmp_path.resolve()
+    assert (paths.project, paths.checkov, paths.apps, paths.policy_config, paths.rendered) == (
+        project, project / ".venv-checkov" / "bin" / "checkov", project / "apps", project / "policies" / "config", project / "rendered")
+    assert paths.skips == tmp_path / "elsewhere" / "skips.yaml"
+    assert scan.relative(project / "rendered" / "dev", project) == "rendered/dev"
+    assert scan.relative(ROOT / "apps", project) == str(ROOT / "apps")  # outside the project: as it is
