@@ -5,6 +5,10 @@
     leanstack rightsize --stack prod --prometheus URL [--window 14d] [--step 5m] [--strategy krr|vpa] [--write]
     leanstack derive-stack --from dev --to local --kubeconfig PATH [--context NAME] [--image REPOSITORY=REF]
     leanstack images [REF...] [--stack dev] [--format table|markdown|json] [--top 10]
+
+Each command imports the library modules it uses when it runs, so `cost` has the engine's preview
+running before pydantic and our config layer load (its overhead over `pulumi preview`:
+bench/cost_overhead.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -18,20 +22,8 @@ import typer
 from rich.console import Console
 
 from leanstack.config.errors import ConfigError
-from leanstack.config.files import read_config_files
-from leanstack.config.lint import warnings as config_warnings
-from leanstack.config.stack_file import load_stack_file, load_stack_text, read_stack_text, stack_file_name
 from leanstack.costing.budget import Budget, BudgetError
-from leanstack.costing.checks import platform_problems
-from leanstack.costing.delta import cost_delta
-from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
-from leanstack.costing.preview import PreviewError, run_preview
-from leanstack.images import output as image_output
-from leanstack.images.source import ImageReadError
-from leanstack.images.targets import Target, failure_lines, inspect, stack_targets
-from leanstack.rightsize import STRATEGIES, PrometheusError, aligned_end, analyze, parse_duration, parse_instant
-from leanstack.rightsize import report as rightsize_report
-from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
+from leanstack.costing.preview import PreviewError, RunningPreview
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="leanstack tools")
 # Like `pulumi` itself, every command works on the project in the current directory unless told otherwise.
@@ -76,21 +68,29 @@ def cost(
     """Preview STACK and print the per-resource and total monthly cost delta, with the resources behind it."""
     err = Console(stderr=True)
     budget = _budget(fail_above)
-    source = stack_file_name(stack)
-    try:
-        config = load_stack_file(work_dir / source)
-    except ConfigError as error:
-        raise _fail(err, str(error), 2)
-    # Config advice and platform checks (costing.checks): warnings go to stderr, errors stop like config errors.
-    checked = platform_problems(config)
-    _warn(err, source, [*config_warnings(config), *checked.warnings])
-    if checked.errors:
-        raise _fail(err, str(ConfigError(source, checked.errors)), 2)
-    try:
-        with err.status(f"previewing {stack} ..."):
-            preview = run_preview(stack, work_dir)
-    except PreviewError as error:
-        raise _fail(err, str(error), 1)
+    # The engine's preview runs while the stack file is validated and checked: a config error stops it.
+    with RunningPreview(stack, work_dir) as running:
+        from leanstack.config.lint import warnings as config_warnings
+        from leanstack.config.stack_file import load_stack_file, stack_file_name
+        from leanstack.costing.checks import platform_problems
+        from leanstack.costing.delta import cost_delta
+        from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
+
+        source = stack_file_name(stack)
+        try:
+            config = load_stack_file(work_dir / source)
+        except ConfigError as error:
+            raise _fail(err, str(error), 2)
+        # Config advice and platform checks (costing.checks): warnings go to stderr, errors stop like config errors.
+        checked = platform_problems(config)
+        _warn(err, source, [*config_warnings(config), *checked.warnings])
+        if checked.errors:
+            raise _fail(err, str(ConfigError(source, checked.errors)), 2)
+        try:
+            with err.status(f"previewing {stack} ..."):
+                preview = running.result()
+        except PreviewError as error:
+            raise _fail(err, str(error), 1)
     report = cost_delta(stack, preview.steps, config.cost.sheet(), preview.counts, config.cost.cluster_fee_share)
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
     if chosen is Format.table:
@@ -117,7 +117,10 @@ def render(
     work_dir: Path = WORK_DIR,
 ) -> None:
     """Write the Kubernetes objects STACK registers, without the engine (Pulumi mocks), as render mode names them."""
-    from leanstack.components.offline import write_manifests  # Pulumi loads only for this command
+    from leanstack.components.offline import write_manifests
+    from leanstack.config.files import read_config_files
+    from leanstack.config.lint import warnings as config_warnings
+    from leanstack.config.stack_file import load_stack_file, stack_file_name
 
     err = Console(stderr=True)
     try:
@@ -136,10 +139,9 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
-Strategy = Enum("Strategy", {name: name for name in STRATEGIES}, type=str)  # one list: strategies.STRATEGIES
-
-
 def _duration(text: str, option: str) -> float:
+    from leanstack.rightsize import parse_duration
+
     try:
         return parse_duration(text)
     except ValueError as error:
@@ -158,6 +160,7 @@ def derive_stack(
 ) -> None:
     """Write Pulumi.<TO>.yaml: stack FROM's config applied to a cluster; validated before it is written."""
     from leanstack.config.derive import ImageMappingError, derived_stack_text, image_mapping
+    from leanstack.config.stack_file import load_stack_text, read_stack_text, stack_file_name
 
     err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
     source_file, target_file = work_dir / stack_file_name(source), work_dir / stack_file_name(target)
@@ -179,13 +182,21 @@ def rightsize(
     step: str = typer.Option("5m", "--step", help="Resolution of the usage samples, e.g. 5m."),
     until: Optional[str] = typer.Option(None, "--until", help="End of the window: RFC 3339 or Unix seconds (default: now). "
                                         "Two runs with the same --until read the same samples."),
-    strategy: Strategy = typer.Option(Strategy("krr"), "--strategy", help="krr (Robusta KRR simple) or vpa (the VPA recommender)."),
+    strategy: str = typer.Option("krr", "--strategy", help="krr (Robusta KRR simple) or vpa (the VPA recommender)."),
     output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
     write: bool = typer.Option(False, "--write", help="Write the recommended values into Pulumi.<stack>.yaml."),
     work_dir: Path = WORK_DIR,
 ) -> None:
     """Recommend requests, limits and HPA replicas from observed usage, and what the change would cost."""
+    from leanstack.config.stack_file import load_stack_file, stack_file_name
+    from leanstack.costing.output import print_table, to_markdown
+    from leanstack.rightsize import STRATEGIES, PrometheusError, aligned_end, analyze, parse_instant
+    from leanstack.rightsize import report as rightsize_report
+    from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
+
     err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
+    if strategy not in STRATEGIES:
+        raise typer.BadParameter(f"{strategy!r} is not one of: {', '.join(STRATEGIES)}", param_hint="--strategy")
     window_seconds, step_seconds = _duration(window, "--window"), _duration(step, "--step")
     if step_seconds >= window_seconds:
         raise typer.BadParameter(f"{step} is not shorter than --window {window}", param_hint="--step")
@@ -201,7 +212,7 @@ def rightsize(
     try:
         with err.status(f"reading {len(config.services)} services' usage over {window} from {prometheus} ..."):
             recommendations = analyze(prometheus, config.namespace, current_specs(config), window_seconds,
-                                      strategy.value, step_seconds, end=end)
+                                      strategy, step_seconds, end=end)
     except PrometheusError as error:
         raise _fail(err, str(error), 1)
     try:
@@ -213,7 +224,7 @@ def rightsize(
     with err.status("pricing the change ..."):
         delta = rightsize_report.change_delta(stack, config, new_config)
     chosen = output or (ReportFormat.table if sys.stdout.isatty() else ReportFormat.markdown)
-    context = (stack, strategy.value, window, step, end, recommendations, changes, path.name, written)
+    context = (stack, strategy, window, step, end, recommendations, changes, path.name, written)
     if chosen is ReportFormat.json:
         sys.stdout.write(rightsize_report.to_json(end, recommendations, changes, delta))
     elif chosen is ReportFormat.table:
@@ -234,6 +245,11 @@ def images(
 ) -> None:
     """Where each image's bytes are: layers and their instructions, dive's efficiency and wasted bytes, the
     largest directories, findings to remove; exit 3 when an image breaks its dive rules (the stack's, else dive's defaults)."""
+    from leanstack.config.stack_file import load_stack_file, stack_file_name
+    from leanstack.images import output as image_output
+    from leanstack.images.source import ImageReadError
+    from leanstack.images.targets import Target, failure_lines, inspect, stack_targets
+
     err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
     targets = [Target(ref) for ref in refs or []]
     if stack:

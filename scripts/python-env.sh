@@ -17,7 +17,7 @@ log "installing requirements.lock into .venv ..."
 [[ -x .venv/bin/python ]] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps -r requirements.lock
-# The project itself, editable, for the `leanstack` console command (no dependencies of its own).
+# The project itself, editable, for the `leanstack` console command (its dependencies are the lock's, installed above).
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 stamp_write "$stamp" "$want"
 log "done in $((SECONDS - start))s"

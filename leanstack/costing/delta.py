@@ -15,6 +15,7 @@ from typing import Any, Iterable, Mapping, Optional
 from leanstack.config.price_sheets import PriceSheet
 from leanstack.costing.money import MoneyRange
 from leanstack.costing.price import CostReport, LineItem, price_objects
+from leanstack.costing.steps import Step
 from leanstack.costing.usage import Usage, pods_text
 from leanstack.kube.manifest import claim_size, resource_id
 from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
@@ -27,15 +28,6 @@ REPLACE_OPS = {"replace", "create-replacement", "delete-replaced", "discard-repl
 def op_name(op: Any) -> str:
     """An engine operation as its plain name ("update"), whether the SDK gives an enum or a string."""
     return str(getattr(op, "value", op))
-
-
-@dataclass(frozen=True)
-class Step:
-    op: str
-    urn: str
-    type: str
-    old: Optional[Mapping[str, Any]]
-    new: Optional[Mapping[str, Any]]
 
 
 @dataclass(frozen=True)

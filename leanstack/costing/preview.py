@@ -2,10 +2,10 @@
 
 It runs the Pulumi CLI's own machine-readable preview (`pulumi preview --json --show-sames`: the
 engine's preview digest, every step with its old and new state, unchanged ones included, because
-an HPA change moves what an unchanged Deployment costs) in one process. That is what the
-Automation API does too, minus its extra CLI runs (`pulumi version`, `stack select`), measured in
-bench/cost_overhead.py and docs/benchmarks.md. A missing stack is created first (read-only check
-with `stack ls`, so the workspace's selected stack never changes).
+an HPA change moves what an unchanged Deployment costs) in one process, started before anything
+else so the caller's own checks overlap the engine's run (bench/cost_overhead.py,
+docs/benchmarks.md). A missing stack is the CLI's own exit code 6 (`ExitStackNotFound`): it is
+created and the preview run once more, so the common case costs one CLI run and no `stack ls`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from leanstack.costing.delta import Step
+from leanstack.costing.steps import Step
+
+STACK_NOT_FOUND = 6  # pulumi sdk/go/common/util/cmdutil/exit.go
 
 
 class PreviewError(RuntimeError):
@@ -30,23 +32,13 @@ class Preview:
     counts: dict[str, int]
 
 
-def _pulumi(arguments: list[str], work_dir: Path) -> subprocess.CompletedProcess:
+def _start(arguments: list[str], work_dir: Path) -> subprocess.Popen:
     environment = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
     try:
-        return subprocess.run(["pulumi", *arguments, "--non-interactive"], cwd=work_dir, capture_output=True,
-                              text=True, env=environment, check=False)
+        return subprocess.Popen(["pulumi", *arguments, "--non-interactive"], cwd=work_dir, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, env=environment)
     except FileNotFoundError:
         raise PreviewError("pulumi: command not found; run scripts/setup, then source scripts/toolchain-env.sh") from None
-
-
-def ensure_stack(stack: str, work_dir: Path) -> None:
-    listed = _pulumi(["stack", "ls", "--json"], work_dir)
-    if listed.returncode != 0:
-        raise PreviewError(listed.stderr.strip() or listed.stdout.strip())
-    if stack not in {entry.get("name") for entry in json.loads(listed.stdout or "[]")}:
-        created = _pulumi(["stack", "init", stack], work_dir)
-        if created.returncode != 0:
-            raise PreviewError(created.stderr.strip())
 
 
 def steps_of(digest: Mapping[str, Any]) -> list[Step]:
@@ -68,13 +60,43 @@ def error_lines(digest: Mapping[str, Any], stderr: str) -> str:
     return "\n".join(line for line in lines if line) or stderr.strip() or "pulumi preview failed"
 
 
-def run_preview(stack: str, work_dir: Path) -> Preview:
-    ensure_stack(stack, work_dir)
-    done = _pulumi(["preview", "--stack", stack, "--json", "--show-sames"], work_dir)
-    try:
-        digest = json.loads(done.stdout) if done.stdout.strip() else {}
-    except json.JSONDecodeError:
-        digest = {}
-    if done.returncode != 0:
-        raise PreviewError(error_lines(digest, done.stderr))
-    return Preview(steps_of(digest), {str(op): int(n) for op, n in (digest.get("changeSummary") or {}).items()})
+class RunningPreview:
+    """`pulumi preview` of `stack`, running from construction; `result()` waits for its steps. As a
+    context manager it stops an unfinished preview on the way out (a config error found meanwhile)."""
+
+    def __init__(self, stack: str, work_dir: Path) -> None:
+        self.stack, self.work_dir = stack, work_dir
+        try:
+            self._process: subprocess.Popen | None = self._preview()
+            self._missing_cli: PreviewError | None = None
+        except PreviewError as error:  # said by result(), after the caller's own checks, like any engine error
+            self._process, self._missing_cli = None, error
+
+    def _preview(self) -> subprocess.Popen:
+        return _start(["preview", "--stack", self.stack, "--json", "--show-sames"], self.work_dir)
+
+    def result(self) -> Preview:
+        if self._process is None:
+            raise self._missing_cli
+        stdout, stderr = self._process.communicate()
+        if self._process.returncode == STACK_NOT_FOUND:
+            created = _start(["stack", "init", self.stack], self.work_dir)
+            if created.wait() != 0:
+                raise PreviewError(created.stderr.read().strip())
+            self._process = self._preview()
+            stdout, stderr = self._process.communicate()
+        try:
+            digest = json.loads(stdout) if stdout.strip() else {}
+        except json.JSONDecodeError:
+            digest = {}
+        if self._process.returncode != 0:
+            raise PreviewError(error_lines(digest, stderr))
+        return Preview(steps_of(digest), {str(op): int(n) for op, n in (digest.get("changeSummary") or {}).items()})
+
+    def __enter__(self) -> RunningPreview:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            self._process.communicate()

@@ -20,8 +20,9 @@ from rich.console import Console
 from rich.table import Table
 
 from leanstack.config.schema import StackConfig
-from leanstack.costing.delta import DeltaReport, Step, cost_delta
+from leanstack.costing.delta import DeltaReport, cost_delta
 from leanstack.costing.output import to_json as delta_json
+from leanstack.costing.steps import Step
 from leanstack.kube.manifest import dig, resource_id, resource_type
 from leanstack.rightsize.model import Evidence, Recommendation, Replicas
 from leanstack.rightsize.patch import Change

@@ -34,9 +34,9 @@ def right_sized(config: dict) -> None:
     config["services"]["postgres"]["storage"]["size"] = "2Gi"
 
 
-def run_cost(project, *options: str) -> subprocess.CompletedProcess:
+def run_cost(project, *options: str, stack: str = "prod") -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "leanstack.cli", "cost", "--stack", "prod", "--work-dir", str(project.directory), *options],
+        [sys.executable, "-m", "leanstack.cli", "cost", "--stack", stack, "--work-dir", str(project.directory), *options],
         env=project.env, capture_output=True, text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
     )
 
@@ -120,3 +120,17 @@ def test_right_sizing_on_platform_sheets(project, sheet):
     assert (api["old"], api["new"]) == (old, new)
     claim = rows["PersistentVolumeClaim/shop/postgres-data"]
     assert (claim["old"]["baseline"], claim["new"]["baseline"], claim["delta"]["baseline"]) == volume
+
+
+def test_the_cost_of_a_stack_never_initialised_creates_it_and_prices_everything_as_new(project):
+    """The preview starts before anything else; the engine's "no such stack" (exit 6) makes us create it."""
+    project.edit_config("prod", oversized)
+    (project.directory / "Pulumi.qa.yaml").write_text((project.directory / "Pulumi.prod.yaml").read_text())
+    result = run_cost(project, "--format", "json", stack="qa")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report["counts"]) == {"create"} and report["total"]["old"]["baseline"] == "0.00"
+    assert float(report["total"]["new"]["baseline"]) > 0
+    stacks = subprocess.run(["pulumi", "stack", "ls", "--json"], cwd=project.directory, env=project.env,
+                            capture_output=True, text=True, check=True).stdout
+    assert "qa" in {entry["name"] for entry in json.loads(stacks)}

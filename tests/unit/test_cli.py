@@ -1,4 +1,4 @@
-"""`leanstack` commands: bad input refused before a preview, and the project directory they work on."""
+"""`leanstack` commands: bad input refused before a preview result is used, and the project directory they work on."""
 
 import shutil
 
@@ -22,7 +22,7 @@ def test_a_missing_stack_file_is_named(tmp_path):
     assert "Pulumi.qa.yaml: cannot read the stack file: No such file or directory" in result.output
 
 
-def test_an_invalid_stack_file_is_explained_without_running_a_preview(tmp_path):
+def test_an_invalid_stack_file_is_explained_and_stops_the_preview(tmp_path):
     shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
     text = (tmp_path / "Pulumi.dev.yaml").read_text().replace("price_sheet: opencost-default", "price_sheet: azure")
     (tmp_path / "Pulumi.dev.yaml").write_text(text)

@@ -5,7 +5,8 @@ from decimal import Decimal
 import pytest
 
 from leanstack.costing.budget import Budget, BudgetError
-from leanstack.costing.delta import Step, cost_delta
+from leanstack.costing.delta import cost_delta
+from leanstack.costing.steps import Step
 from leanstack.costing.money import MoneyRange
 from leanstack.costing.output import to_json, to_markdown
 from tests.unit.test_costing import SHEET, claim, deployment, hpa
