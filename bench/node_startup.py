@@ -69,11 +69,13 @@ def pod(name: str, image: str) -> dict:
 
 def forget(image: str) -> None:
     """Remove every name of `image` from the node's containerd (its layers go too unless a running
-    container still uses them: those are the bytes a node already has)."""
+    container still uses them: those are the bytes a node already has). The CRI records an image
+    under its tag, its repo@digest and its config digest (`sha256:...`, the image id): every name
+    whose target is the image's digest goes, or the id alone keeps the layers."""
     ctr = ["ctr", "--address", "/run/containerd/containerd.sock", "-n", "k8s.io", "images"]
-    names = subprocess.run([*ctr, "ls", "-q"], capture_output=True, text=True, check=True).stdout.split()
-    repository, digest = image.split("@")
-    doomed = [n for n in names if n.startswith(repository) or n.endswith(digest)]
+    digest = image.split("@")[1]
+    listing = subprocess.run([*ctr, "ls"], capture_output=True, text=True, check=True).stdout.splitlines()[1:]
+    doomed = [line.split()[0] for line in listing if line.split()[2] == digest]
     if doomed:
         subprocess.run([*ctr, "rm", "--sync", *doomed], capture_output=True, check=True)  # --sync: wait for the GC
 
