@@ -11,15 +11,14 @@
 #   LEANSTACK_TOOLCHAIN_DIR  where the toolchain lives (default below, outside the clone)
 #   LEANSTACK_GO_DIR         Go module + build cache used by toolchain.sh
 
-# What is built. toolchain.sh reads these too, so they are defined once, here.
-LEANSTACK_PULUMI_VERSION=3.259.0
-# pulumi-kubernetes provider: the newest provider/v4 revision the Go module proxy
-# serves (main-branch commit f47bc2d6f199 of 2026-01-15, after the 4.24.0 release),
-# stamped and registered as 4.24.0 to match the pinned Python SDK pulumi-kubernetes==4.24.0.
-LEANSTACK_K8S_VERSION=4.24.0
+# What is built: LEANSTACK_PULUMI_VERSION, LEANSTACK_K8S_VERSION, LEANSTACK_DOCKER_BUILD_VERSION, from
+# versions.env, the one file that states them (CI installs the same versions with Pulumi's installer).
+# shellcheck source=../versions.env
+source "$(dirname "${BASH_SOURCE[0]}")/../versions.env"
+# How the kubernetes provider is built here, so not in versions.env: the newest provider/v4 revision
+# the Go module proxy serves (main-branch commit f47bc2d6f199 of 2026-01-15, after the 4.24.0 release),
+# stamped and registered as LEANSTACK_K8S_VERSION (4.24.0) to match the pinned Python SDK.
 LEANSTACK_K8S_MODULE_VERSION=v4.0.0-20260115033456-f47bc2d6f199
-# pulumi-docker-build provider (pulumi-docker 5.x is not served by the proxy).
-LEANSTACK_DOCKER_BUILD_VERSION=0.0.22
 
 LEANSTACK_TOOLCHAIN_ID="pulumi-${LEANSTACK_PULUMI_VERSION}_k8s-${LEANSTACK_K8S_VERSION}_docker-build-${LEANSTACK_DOCKER_BUILD_VERSION}"
 LEANSTACK_TOOLCHAIN_DIR="${LEANSTACK_TOOLCHAIN_DIR:-$HOME/.cache/leanstack/toolchain/$LEANSTACK_TOOLCHAIN_ID}"
