@@ -257,8 +257,8 @@ def test_a_pod_deleted_in_the_middle_of_up_is_replaced_and_up_converges_with_no_
     up.start()
     try:
         rolling = wait_for(lambda: next((pod["metadata"]["name"] for pod in cluster.get(
-            "pods", namespace=dev.namespace, selector=f"{labels.SERVICE}=api") if release_of(pod) == "mid-up-fault"), None),
-            120, "a pod of api's new template (the rollout under way)")
+            "pods", namespace=dev.namespace, selector=f"{labels.NAME}=api") if release_of(pod) == "mid-up-fault"), None),
+            120, "a serving pod of api's new template (the migration done, the rollout under way)")
         assert up.is_alive(), "up ended before the fault could be injected"
         cluster.kubectl("-n", dev.namespace, "delete", "pod", rolling, database["name"], "--wait=false")
     finally:
@@ -337,10 +337,16 @@ def orders_in_postgres(cluster: Cluster, dev: Running) -> set[str]:
 
 
 def run_up(dev: Running):
+    """`up` of the dev stack, for a thread: the result, or the engine's error diagnostics as the failure."""
+    diagnostics: list[str] = []
+
+    def collect(event: auto.EngineEvent) -> None:
+        if event.diagnostic_event is not None and event.diagnostic_event.severity == "error":
+            diagnostics.append(f"{event.diagnostic_event.urn}: {event.diagnostic_event.message.strip()}")
     try:
-        return dev.project.up("dev")[0]
-    except auto.CommandError as error:  # returned, so the test thread reports it
-        return error
+        return dev.project.stack("dev").up(on_event=collect)
+    except auto.CommandError as error:
+        return AssertionError("\n".join(diagnostics) or str(error))
 
 
 def release_of(pod: dict) -> str | None:
