@@ -18,6 +18,9 @@ die() { log "ERROR: $*"; exit 1; }
 # py_tool NAME ARG...: python3 -m tools.NAME. The host's python3, as the tools use the standard
 # library only and run before any venv exists.
 py_tool() { PYTHONPATH="$LEANSTACK_ROOT" python3 -m "tools.$1" "${@:2}"; }
+# venv_tool NAME ARG...: the same on .venv's python, for a tool that needs a package of
+# requirements.lock (tools/s3: boto3); the caller runs scripts/python-env.sh first.
+venv_tool() { PYTHONPATH="$LEANSTACK_ROOT" "$LEANSTACK_ROOT/.venv/bin/python" -m "tools.$1" "${@:2}"; }
 
 # go_env: the environment of every Go build here, exported.
 #   - caches outside the clone, shared by all builds: LEANSTACK_GO_DIR/{mod,build,gopath};
