@@ -134,9 +134,9 @@ def on_cluster(project: Project, live: Cluster, namespaces: list[str], stack: st
 
 
 def pulumi(project: Project, *args: str) -> subprocess.Popen:
-    """The pulumi CLI on the project, as a user runs it, in a process group of its own."""
+    """The pulumi CLI on the project, as a user runs it."""
     return subprocess.Popen(["pulumi", *args, "--non-interactive"], cwd=project.directory, env=project.env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def finished(process: subprocess.Popen, timeout: float = UP_TIMEOUT) -> tuple[int, str, str]:
@@ -201,6 +201,23 @@ def converged(project: Project, stack: str = "dev") -> None:
     """A refreshing preview finds nothing to change: state, program and cluster agree."""
     _, events = preview(project, stack, refresh=True)
     assert changes(events) == {}, changes(events)
+
+
+def descendants(root: int) -> list[int]:
+    """The pids of every process below `root` (from /proc), nearest first."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text()
+            parents[int(entry.name)] = int(stat[stat.rindex(")") + 2:].split()[1])
+        except (OSError, ValueError):
+            continue
+    found, frontier = [], [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def lock_keys(s3: S3Server, bucket: str) -> list[str]:
@@ -290,14 +307,16 @@ def test_an_up_killed_mid_update_leaves_a_stale_lock_that_cancel_clears_then_ref
 
     wait_for(mid_update, UP_TIMEOUT, f"the first Deployment in {namespace}", interval=0.1)
     assert doomed.poll() is None, f"up ended before it could be killed: {doomed.communicate()[1][-2000:]}"
+    # The CLI's plugins (language host, program, provider) run in process groups of their own and
+    # outlive it: noted now, ended by pid after the CLI, as a lost machine would take them along.
+    plugins = descendants(doomed.pid)
     os.kill(doomed.pid, signal.SIGKILL)
     doomed.wait(timeout=30)
-    # The CLI's plugins (language host, program, provider) were its children, in its process group: a
-    # killed machine takes them along too.
-    try:
-        os.killpg(doomed.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    for pid in plugins:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     doomed.communicate()
     assert len(lock_keys(s3, bucket)) == 1
 
