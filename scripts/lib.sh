@@ -56,6 +56,27 @@ wrapper_key() {
   echo "$(cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16)-r$2-$(go env GOVERSION)"
 }
 
+# wrapper_version DIR MODULE: the version of MODULE that the wrapper module in DIR requires.
+wrapper_version() {
+  awk -v m="$2" '$1 == m { print $2 } $1 == "require" && $2 == m { print $3 }' "$1/go.mod" | head -1
+}
+
+# wrapper_build DIR PACKAGE BIN LDFLAGS LOG: `go build` PACKAGE of the wrapper module in DIR (built in
+# a copy under LEANSTACK_GO_DIR/work, as `go build` writes go.sum) into BIN, which appears only
+# complete; a failure shows the end of LOG and dies. Needs go_env.
+wrapper_build() {
+  local src="$1" package="$2" bin="$3" ldflags="$4" build_log="$5" name work tmp
+  name="$(basename "$bin")"
+  work="$LEANSTACK_GO_DIR/work/$(basename "$src")"
+  mkdir -p "$work" "$(dirname "$bin")" "$(dirname "$build_log")"
+  cp "$src/go.mod" "$src/go.sum" "$src/tools.go" "$work/"
+  tmp="$(mktemp "$(dirname "$bin")/.$name.XXXX")"
+  if ! (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$tmp" "$package") >"$build_log" 2>&1; then
+    rm -f "$tmp"; tail -20 "$build_log" >&2; die "$name build failed (log: $build_log)"
+  fi
+  mv -f "$tmp" "$bin"
+}
+
 # registry_hash HOST/REPO:TAG: the label org.leanstack.base.hash of that image in the registry (the
 # image scripts' recipe hash), empty when the tag is absent; a registry that does not answer is an error.
 registry_hash() { py_tool registry label "$1" org.leanstack.base.hash; }
