@@ -24,7 +24,7 @@ MODULE=github.com/versity/versitygw
 # Bump when the build recipe below changes, so existing builds are redone.
 RECIPE_REV=1
 
-VERSION="$(awk -v m="$MODULE" '$1 == "require" && $2 == m { print $3 }' "$SRC/go.mod" | head -1)"
+VERSION="$(wrapper_version "$SRC" "$MODULE")"
 [ -n "$VERSION" ] || die "no $MODULE requirement in $SRC/go.mod"
 BUILD_DIR="${LEANSTACK_VERSITYGW_DIR:-$HOME/.cache/leanstack/versitygw-$VERSION}"
 BIN="$BUILD_DIR/bin/versitygw"
@@ -40,21 +40,13 @@ export AWS_ACCESS_KEY_ID=leanstack AWS_SECRET_ACCESS_KEY=leanstack-local-only AW
 build() {
   go_env
   export CGO_ENABLED=0
-  local key stamp="$BUILD_DIR/stamp" work tmp t0
+  local key stamp="$BUILD_DIR/stamp" t0 v
   key="$(wrapper_key "$SRC" "$RECIPE_REV")"
   stamp_current "$stamp" "$key" "$BIN" && return 0
-  work="$LEANSTACK_GO_DIR/work/versitygw-$VERSION"
-  mkdir -p "$work" "$BUILD_DIR/bin" "$BUILD_DIR/logs"
-  cp "$SRC/go.mod" "$SRC/go.sum" "$SRC/tools.go" "$work/"
   log "building versitygw $VERSION (log: $BUILD_DIR/logs/build.log)"
   t0=$(date +%s)
-  tmp="$(mktemp "$BUILD_DIR/bin/.versitygw.XXXX")"
-  if ! (cd "$work" && go build -trimpath -ldflags "-s -w -X main.Version=$VERSION -X main.Build=leanstack-r$RECIPE_REV" \
-        -o "$tmp" "$MODULE/cmd/versitygw") >"$BUILD_DIR/logs/build.log" 2>&1; then
-    rm -f "$tmp"; tail -20 "$BUILD_DIR/logs/build.log" >&2; die "versitygw build failed"
-  fi
-  mv -f "$tmp" "$BIN"
-  local v
+  wrapper_build "$SRC" "$MODULE/cmd/versitygw" "$BIN" "-s -w -X main.Version=$VERSION -X main.Build=leanstack-r$RECIPE_REV" \
+    "$BUILD_DIR/logs/build.log"
   v="$("$BIN" --version 2>&1)" || die "built binary does not run: $v"
   case "$v" in *"Version  : $VERSION"*) ;; *) die "versitygw reports '$v', not $VERSION" ;; esac
   stamp_write "$stamp" "$key"
@@ -75,6 +67,7 @@ up() {
   build
   "$LEANSTACK_ROOT/scripts/python-env.sh"  # boto3 for tools/s3
   if [ -z "$(running_pid)" ]; then
+    s3 free
     mkdir -p "$DATA/root" "$DATA/versions"
     # The posix backend refuses a versioning dir inside its root, so they are siblings.
     nohup "$BIN" --port "$ENDPOINT" --access "$AWS_ACCESS_KEY_ID" --secret "$AWS_SECRET_ACCESS_KEY" \
@@ -112,10 +105,11 @@ case "${1:-}" in
   down) down ;;
   status) status ;;
   env)
+    # The host's python3 will do: backend-url needs no boto3. (Assigned first, so a bad name fails here.)
+    url="$(py_tool s3 --endpoint "http://$ENDPOINT" backend-url "$BUCKET")"
     printf 'export AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_REGION=%s\n' \
       "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" "$AWS_REGION"
-    # (the host's python3 will do: backend-url needs no boto3)
-    printf "export PULUMI_BACKEND_URL='%s'\n" "$(py_tool s3 --endpoint "http://$ENDPOINT" backend-url "$BUCKET")"
+    printf "export PULUMI_BACKEND_URL='%s'\n" "$url"
     ;;
   *) die "unknown command '${1:-}' (usage: scripts/s3.sh build|up|down|status|env)" ;;
 esac

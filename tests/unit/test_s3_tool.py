@@ -3,10 +3,12 @@ bucket calls themselves run against the real server in tests/e2e/test_team_state
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from botocore.exceptions import ClientError
 
-from tools.s3 import S3Error, backend_url, describe, main, wait
+from tools.s3 import S3Error, backend_url, check_free, describe, main, wait
 
 
 def test_the_backend_url_names_the_bucket_a_plain_http_endpoint_without_scheme_and_path_style():
@@ -72,3 +74,19 @@ def test_the_command_line_prints_the_backend_url_and_refuses_a_bad_endpoint_in_o
     assert capsys.readouterr().out == "s3://state?endpoint=127.0.0.1:9010&disableSSL=true&s3ForcePathStyle=true\n"
     assert main(["--endpoint", "http://", "backend-url", "state"]) == 1
     assert capsys.readouterr().err == "[s3] ERROR: endpoint 'http://' is not HOST:PORT or http://HOST:PORT\n"
+
+
+@pytest.mark.parametrize("bucket", ["Bad_Name", "ab", "-state", "state-", "a..b", "x" * 64])
+def test_a_bucket_name_outside_s3s_rules_is_refused_before_any_request(bucket):
+    with pytest.raises(S3Error, match="breaks S3's naming rules"):
+        backend_url(bucket, "127.0.0.1:9010")
+
+
+def test_a_port_something_listens_on_is_not_free(tmp_path):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        with pytest.raises(S3Error, match=f"127.0.0.1:{port} is in use by another process"):
+            check_free(f"http://127.0.0.1:{port}")
+    check_free(f"http://127.0.0.1:{port}")  # closed again

@@ -1,5 +1,6 @@
 """The S3 side of team state, for scripts/s3.sh and the team-state tests (docs/state.md):
 
+    python -m tools.s3 --endpoint URL free                        fail if something listens there already
     python -m tools.s3 --endpoint URL wait --pid PID --log FILE   until the server answers (or its process dies)
     python -m tools.s3 --endpoint URL ensure-bucket BUCKET        create it unless there, versioning on, checked
     python -m tools.s3 --endpoint URL versioning BUCKET           print the bucket's versioning status
@@ -14,11 +15,16 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
+import socket
 import sys
 import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+# S3's bucket naming rules (the general-purpose ones): 3-63 characters, lowercase letters, digits,
+# dots and hyphens, a letter or digit at each end.
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 # How long `wait` gives a server that has just been started: the bound of a wait, not a test threshold.
 START_TIMEOUT_SECONDS = 30.0
 
@@ -32,10 +38,35 @@ def backend_url(bucket: str, endpoint: str) -> str:
     (http://host:port or host:port). The engine opens it with gocloud.dev's s3blob, whose query
     parameters these are: `endpoint` without a scheme, `disableSSL` for http, and path-style
     addressing, since 127.0.0.1 has no per-bucket DNS names."""
+    host, port = host_port(endpoint)
+    return f"s3://{check_bucket_name(bucket)}?endpoint={host}:{port}&disableSSL=true&s3ForcePathStyle=true"
+
+
+def host_port(endpoint: str) -> tuple[str, int]:
+    """http://HOST:PORT or HOST:PORT -> (host, port)."""
     host = urlsplit(endpoint).netloc if "://" in endpoint else endpoint
-    if not host or "/" in host:
+    name, _, port = host.rpartition(":")
+    if not name or not port.isdigit() or "/" in host:
         raise S3Error(f"endpoint {endpoint!r} is not HOST:PORT or http://HOST:PORT")
-    return f"s3://{bucket}?endpoint={host}&disableSSL=true&s3ForcePathStyle=true"
+    return name, int(port)
+
+
+def check_bucket_name(bucket: str) -> str:
+    if not BUCKET_NAME.fullmatch(bucket) or ".." in bucket:
+        raise S3Error(f"bucket name {bucket!r} breaks S3's naming rules: 3-63 lowercase letters, digits, dots "
+                      "or hyphens, a letter or digit at each end")
+    return bucket
+
+
+def check_free(endpoint: str) -> None:
+    """Nothing listens on ENDPOINT yet: a server started there would fail to bind, while answers from
+    the one already there made it look up."""
+    host, port = host_port(endpoint)
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        if probe.connect_ex((host, port)) == 0:
+            raise S3Error(f"{host}:{port} is in use by another process: stop it or choose another port "
+                          "(LEANSTACK_S3_PORT)")
 
 
 def client(endpoint: str) -> Any:
@@ -85,6 +116,7 @@ def ensure_bucket(s3: Any, bucket: str) -> str:
     import botocore.exceptions
 
     done = "exists"
+    check_bucket_name(bucket)
     try:
         s3.head_bucket(Bucket=bucket)
     except botocore.exceptions.ClientError as error:
@@ -132,12 +164,16 @@ def main(argv: list[str]) -> int:
     waiting = commands.add_parser("wait")
     waiting.add_argument("--pid", type=int, required=True)
     waiting.add_argument("--log", required=True)
+    commands.add_parser("free")
     for name in ("ensure-bucket", "versioning", "backend-url"):
         commands.add_parser(name).add_argument("bucket")
     args = parser.parse_args(argv)
     try:
         if args.command == "backend-url":
             print(backend_url(args.bucket, args.endpoint))
+            return 0
+        if args.command == "free":
+            check_free(args.endpoint)
             return 0
         s3 = client(args.endpoint)
         if args.command == "wait":
