@@ -19,7 +19,6 @@ MODULE=github.com/mattfenwick/cyclonus
 RECIPE_REV=1
 
 VERSION="$(wrapper_version "$SRC" "$MODULE")"
-[ -n "$VERSION" ] || die "no $MODULE requirement in $SRC/go.mod"
 DIR="${LEANSTACK_CYCLONUS_DIR:-$HOME/.cache/leanstack/cyclonus-$VERSION}"
 BIN="$DIR/bin/cyclonus"
 

@@ -56,9 +56,13 @@ wrapper_key() {
   echo "$(cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16)-r$2-$(go env GOVERSION)"
 }
 
-# wrapper_version DIR MODULE: the version of MODULE that the wrapper module in DIR requires.
+# wrapper_version DIR MODULE: the version of MODULE that the wrapper module in DIR requires (dies
+# when it requires none).
 wrapper_version() {
-  awk -v m="$2" '$1 == m { print $2 } $1 == "require" && $2 == m { print $3 }' "$1/go.mod" | head -1
+  local version
+  version="$(awk -v m="$2" '$1 == m { print $2 } $1 == "require" && $2 == m { print $3 }' "$1/go.mod" | head -1)"
+  [ -n "$version" ] || die "no $2 requirement in $1/go.mod"
+  echo "$version"
 }
 
 # wrapper_build DIR PACKAGE BIN LDFLAGS LOG: `go build` PACKAGE of the wrapper module in DIR (built in

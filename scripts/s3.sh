@@ -25,7 +25,6 @@ MODULE=github.com/versity/versitygw
 RECIPE_REV=1
 
 VERSION="$(wrapper_version "$SRC" "$MODULE")"
-[ -n "$VERSION" ] || die "no $MODULE requirement in $SRC/go.mod"
 BUILD_DIR="${LEANSTACK_VERSITYGW_DIR:-$HOME/.cache/leanstack/versitygw-$VERSION}"
 BIN="$BUILD_DIR/bin/versitygw"
 DATA="${LEANSTACK_S3_DIR:-$HOME/.cache/leanstack/s3}"
