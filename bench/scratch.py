@@ -21,6 +21,20 @@ def on_kwok_nodes(config: dict, kubeconfig: str) -> None:
     for service in config["services"].values():
         if "storage" in service:
             service["storage"] = {**service["storage"], "storage_class": KWOK_STORAGE_CLASS}
+# A prebuilt image ref per service ({} is its name): runs where nothing pulls (kwok, render mode), so
+# runs not about images skip the builds.
+PINNED = "registry.example/shop/{}@sha256:" + "1" * 64
+
+
+def pin_images(config: dict, digest: str = PINNED) -> None:
+    """Every service that builds (or runs another's build) runs a pinned prebuilt ref instead (or
+    another digest, if already pinned)."""
+    for name, service in config["services"].items():
+        image = service["image"]
+        if "build" in image or "from" in image or image.get("ref", "").startswith("registry.example/"):
+            service["image"] = {"ref": digest.format(name)}
+
+
 PROJECT_FILES = ["Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.staging.yaml", "Pulumi.prod.yaml", "__main__.py",
                  "apps", "examples"]  # the leanstack package comes from the clone: .venv has it installed (editable)
 

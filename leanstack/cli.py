@@ -66,7 +66,7 @@ def cost(
     work_dir: Path = WORK_DIR,
 ) -> None:
     """Preview STACK and print the per-resource and total monthly cost delta, with the resources behind it."""
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
     budget = _budget(fail_above)
     # The engine's preview runs while the stack file is validated and checked: a config error stops it.
     with RunningPreview(stack, work_dir) as running:

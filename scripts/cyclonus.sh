@@ -18,8 +18,7 @@ MODULE=github.com/mattfenwick/cyclonus
 # Bump when the recipe below changes, so existing builds are redone.
 RECIPE_REV=1
 
-VERSION="$(awk -v m="$MODULE" '$1 == m { print $2 } $1 == "require" && $2 == m { print $3 }' "$SRC/go.mod" | head -1)"
-[ -n "$VERSION" ] || die "no $MODULE requirement in $SRC/go.mod"
+VERSION="$(wrapper_version "$SRC" "$MODULE")"
 DIR="${LEANSTACK_CYCLONUS_DIR:-$HOME/.cache/leanstack/cyclonus-$VERSION}"
 BIN="$DIR/bin/cyclonus"
 
@@ -35,17 +34,9 @@ if [ "${LEANSTACK_CYCLONUS_FORCE:-0}" != 1 ] && stamp_current "$stamp" "$key" "$
   exit 0
 fi
 
-work="$LEANSTACK_GO_DIR/work/cyclonus-$VERSION"
-mkdir -p "$work" "$DIR/bin" "$DIR/logs"
-cp "$SRC/go.mod" "$SRC/go.sum" "$SRC/tools.go" "$work/"
 log "building cyclonus $VERSION (log: $DIR/logs/build.log)"
 t0=$(date +%s)
-tmp="$(mktemp "$DIR/bin/.cyclonus.XXXX")"
-if ! (cd "$work" && go build -trimpath -ldflags "-s -w -X $MODULE/pkg/cli.version=$VERSION" \
-      -o "$tmp" "$MODULE/cmd/cyclonus") >"$DIR/logs/build.log" 2>&1; then
-  rm -f "$tmp"; tail -20 "$DIR/logs/build.log" >&2; die "build failed"
-fi
-mv -f "$tmp" "$BIN"
+wrapper_build "$SRC" "$MODULE/cmd/cyclonus" "$BIN" "-s -w -X $MODULE/pkg/cli.version=$VERSION" "$DIR/logs/build.log"
 # (capture first: `cmd | grep -q` fails under pipefail when grep exits before cmd is done)
 v="$("$BIN" version 2>&1)" || die "built binary does not run: $v"
 case "$v" in *"\"Version\":\"$VERSION\""* | *"\"Version\": \"$VERSION\""*) ;; *) die "cyclonus reports '$v', not $VERSION" ;; esac

@@ -18,6 +18,9 @@ die() { log "ERROR: $*"; exit 1; }
 # py_tool NAME ARG...: python3 -m tools.NAME. The host's python3, as the tools use the standard
 # library only and run before any venv exists.
 py_tool() { PYTHONPATH="$LEANSTACK_ROOT" python3 -m "tools.$1" "${@:2}"; }
+# venv_tool NAME ARG...: the same on .venv's python, for a tool that needs a package of
+# requirements.lock (tools/s3: boto3); the caller runs scripts/python-env.sh first.
+venv_tool() { PYTHONPATH="$LEANSTACK_ROOT" "$LEANSTACK_ROOT/.venv/bin/python" -m "tools.$1" "${@:2}"; }
 
 # go_env: the environment of every Go build here, exported.
 #   - caches outside the clone, shared by all builds: LEANSTACK_GO_DIR/{mod,build,gopath};
@@ -51,6 +54,31 @@ stamp_write() { echo "$2" >"$1"; }
 # tools/cluster/*): its go.mod, go.sum and tools.go, the recipe's revision and the Go version.
 wrapper_key() {
   echo "$(cat "$1/go.mod" "$1/go.sum" "$1/tools.go" | sha256sum | cut -c1-16)-r$2-$(go env GOVERSION)"
+}
+
+# wrapper_version DIR MODULE: the version of MODULE that the wrapper module in DIR requires (dies
+# when it requires none).
+wrapper_version() {
+  local version
+  version="$(awk -v m="$2" '$1 == m { print $2 } $1 == "require" && $2 == m { print $3 }' "$1/go.mod" | head -1)"
+  [ -n "$version" ] || die "no $2 requirement in $1/go.mod"
+  echo "$version"
+}
+
+# wrapper_build DIR PACKAGE BIN LDFLAGS LOG: `go build` PACKAGE of the wrapper module in DIR (built in
+# a copy under LEANSTACK_GO_DIR/work, as `go build` writes go.sum) into BIN, which appears only
+# complete; a failure shows the end of LOG and dies. Needs go_env.
+wrapper_build() {
+  local src="$1" package="$2" bin="$3" ldflags="$4" build_log="$5" name work tmp
+  name="$(basename "$bin")"
+  work="$LEANSTACK_GO_DIR/work/$(basename "$src")"
+  mkdir -p "$work" "$(dirname "$bin")" "$(dirname "$build_log")"
+  cp "$src/go.mod" "$src/go.sum" "$src/tools.go" "$work/"
+  tmp="$(mktemp "$(dirname "$bin")/.$name.XXXX")"
+  if ! (cd "$work" && go build -trimpath -ldflags "$ldflags" -o "$tmp" "$package") >"$build_log" 2>&1; then
+    rm -f "$tmp"; tail -20 "$build_log" >&2; die "$name build failed (log: $build_log)"
+  fi
+  mv -f "$tmp" "$bin"
 }
 
 # registry_hash HOST/REPO:TAG: the label org.leanstack.base.hash of that image in the registry (the

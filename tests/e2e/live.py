@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from bench.scratch import on_kwok_nodes
+from bench.scratch import PINNED, on_kwok_nodes, pin_images
 
 ROOT = Path(__file__).resolve().parents[2]
 CLUSTER_SH = ROOT / "scripts" / "cluster.sh"
-# kwok never pulls, so any digest runs; tests not about images use these instead of builds.
-PINNED = "registry.example/shop/{}@sha256:" + "1" * 64
+# kwok never pulls, so any digest runs; tests not about images use these (PINNED) instead of builds.
 OTHER_DIGEST = "registry.example/shop/{}@sha256:" + "2" * 64
 
 
@@ -144,15 +143,6 @@ def point_at_cluster(config: dict, cluster: Cluster, namespace: str, await_timeo
     on_kwok_nodes(config, str(cluster.kubeconfig))
     config["namespace"] = namespace
     pin_images(config, digest)
-
-
-def pin_images(config: dict, digest: str = PINNED) -> None:
-    """Every service that builds (or runs another's build) runs a pinned prebuilt ref instead (or
-    another digest, if already pinned)."""
-    for name, service in config["services"].items():
-        image = service["image"]
-        if "build" in image or "from" in image or image.get("ref", "").startswith("registry.example/"):
-            service["image"] = {"ref": digest.format(name)}
 
 
 def deployments_available(cluster: Cluster, namespace: str, expected: dict[str, int]) -> Callable[[], bool]:
