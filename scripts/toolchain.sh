@@ -35,6 +35,9 @@ RECIPE_REV=1
 # The docker-build recipe's own revision: its source patch moved to tools/gopatch.
 DB_RECIPE=gopatch1
 HOST_REV="$(sha256sum "$LEANSTACK_ROOT/tools/langhost/main.go" | cut -c1-12)"
+# The source patches carried on the kubernetes provider (tools/k8s-provider, each says why).
+K8S_PATCHES=("$LEANSTACK_ROOT"/tools/k8s-provider/*.patch)
+K8S_REV="$(cat "${K8S_PATCHES[@]}" | sha256sum | cut -c1-12)"
 
 T_START=$(date +%s)
 err_trap() { trap 'log "FAILED at line $LINENO (status $?)"' ERR; }
@@ -82,7 +85,7 @@ fi
 # ---------------------------------------------------------------------------
 K8S_PLUGIN="$PULUMI_HOME/plugins/resource-kubernetes-v$KV/pulumi-resource-kubernetes"
 DB_PLUGIN="$PULUMI_HOME/plugins/resource-docker-build-v$DBV/pulumi-resource-docker-build"
-COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV host$HOST_REV db$DB_RECIPE"
+COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV host$HOST_REV db$DB_RECIPE k8s$K8S_REV"
 all_present() {
   local f
   for f in "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-exec" \
@@ -209,7 +212,8 @@ EOF
 
 # ---------------------------------------------------------------------------
 # 3. pulumi-resource-kubernetes. provider/go.mod replaces sdk/v4 => ../sdk (not in the zip):
-#    copy the module out of the cache, drop that replace, go generate the embedded schema.
+#    copy the module out of the cache, apply tools/k8s-provider's patches, drop that replace,
+#    go generate the embedded schema.
 # ---------------------------------------------------------------------------
 build_k8s() {
   local w="$WORK/k8s" mod="github.com/pulumi/pulumi-kubernetes/provider/v4"
@@ -218,6 +222,10 @@ build_k8s() {
   src="$(go mod download -json "$mod@$LEANSTACK_K8S_MODULE_VERSION" | helper module-dir)"
   cp -r "$src" "$w/provider" && chmod -R u+w "$w/provider"
   cd "$w/provider"
+  local p
+  for p in "${K8S_PATCHES[@]}"; do
+    patch -p1 --forward --batch --fuzz=0 < "$p"
+  done
   go mod edit -dropreplace github.com/pulumi/pulumi-kubernetes/sdk/v4
   (cd cmd/pulumi-resource-kubernetes && VERSION="$KV" go generate ./)
   go build -trimpath \
@@ -264,7 +272,7 @@ export PULUMI_HOME PULUMI_SKIP_UPDATE_CHECK PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQU
 run_step "building pulumi CLI v$PV" "cli $PV rev$RECIPE_REV" "$BIN/pulumi" build_cli
 run_step "building pulumi-language-python (sdk v$PV)" "langhost $PV rev$RECIPE_REV host$HOST_REV" "$BIN/pulumi-language-python" build_langhost
 run_step "building + registering pulumi-resource-kubernetes v$KV ($LEANSTACK_K8S_MODULE_VERSION)" \
-  "k8s $KV $LEANSTACK_K8S_MODULE_VERSION rev$RECIPE_REV" "$K8S_PLUGIN" build_k8s
+  "k8s $KV $LEANSTACK_K8S_MODULE_VERSION rev$RECIPE_REV patches$K8S_REV" "$K8S_PLUGIN" build_k8s
 run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV $DB_RECIPE" "$DB_PLUGIN" build_docker_build
 
 all_present || die "some toolchain files are missing after the build (see $LOGS)"
