@@ -2,7 +2,8 @@
 
 What the engine's preview knows about a docker-build Image (pulumi-docker-build v0.0.22): the old
 state's outputs carry `ref` (repo:tag@sha256:..., the digest pushed by the last `up`); the new
-side's `ref` is the engine's unknown value whenever a build is pending, because the provider only
+side's `ref` is the engine's unknown value whenever a build is pending (and absent on a
+`same` step, whose image is the one in state), because the provider only
 pushes at `up` (a build during a preview, `buildOnPreview`, is never exported to a registry). So
 the old image is read by its digest in state; the new one only where the preview names a ref (an
 unchanged image). Reading is the caller's (leanstack.images, wired in the CLI): costing stays pure.
@@ -55,9 +56,14 @@ def _ref(outputs) -> Optional[str]:
 
 def image_changes(steps: Iterable[Step]) -> list[ImageChange]:
     """The preview's Image steps (merged per URN as costing.delta merges them), by name."""
-    changes = [ImageChange(step.op, step.urn.rsplit("::", 1)[-1], _ref(step.old_outputs),
-                           None if step.op == "delete" else _ref(step.new_outputs))
-               for step in merge_steps(steps).values() if step.type == IMAGE_TYPE]
+    changes = []
+    for step in merge_steps(steps).values():
+        if step.type != IMAGE_TYPE:
+            continue
+        old_ref = _ref(step.old_outputs)
+        # A `same` step's new state carries no outputs in a preview: the image is the one in state.
+        new_ref = old_ref if step.op == "same" else None if step.op == "delete" else _ref(step.new_outputs)
+        changes.append(ImageChange(step.op, step.urn.rsplit("::", 1)[-1], old_ref, new_ref))
     return sorted(changes, key=lambda change: change.name)
 
 

@@ -23,14 +23,16 @@ def image_step(op, name, old_ref=None, new_ref=None):
     step = {"op": op, "urn": urn}
     if old_ref:
         step["oldState"] = {"type": IMAGE, "inputs": {"push": True}, "outputs": {"ref": old_ref, "digest": "sha256:x"}}
-    if op != "delete":
+    if op == "same":  # as the engine writes a same step in a preview: no outputs on the new side
+        step["newState"] = {"type": IMAGE, "inputs": {"push": True}}
+    elif op != "delete":
         step["newState"] = {"type": IMAGE, "inputs": {"push": True}, "outputs": {"ref": new_ref or UNKNOWN}}
     return step
 
 
 # As the engine writes it for a Dockerfile change to api (a rebuild pending until `up`) and an unchanged worker.
 DIGEST = {"steps": [image_step("update", "api-image", OLD_API),
-                    image_step("same", "worker-image", WORKER, WORKER),
+                    image_step("same", "worker-image", WORKER),
                     image_step("create", "web-image")]}
 FACTS = {OLD_API: ImageFacts(114_400_000, 0.991), WORKER: ImageFacts(62_300_000, 0.998)}
 
