@@ -362,6 +362,8 @@ def main() -> int:
             "- Cold builds include the downloads from PyPI, so network speed adds noise. The "
             "optimized cold build does more (two stages, a venv), so it is not faster "
             "than the naive one. The gain is in warm rebuilds, size and attack surface.\n"
+            "- Optimized here runs on 3.11-runtime (the stacks use 3.11-floor): the sizes on the floor, "
+            "and the size target met there, are in the Image floor section below.\n"
             + ("- web installs nothing, so its cold build is well under 1 s, most of it the one RUN "
                "(a Python start that gzips the assets). A 1-line change misses the cache only at the "
                "last step (`COPY webserver/`; `--progress=plain` shows every other step CACHED, "
