@@ -8,7 +8,7 @@ from leanstack.costing.images import PENDING, UNKNOWN, ImageFacts, image_changes
 from leanstack.costing.output import to_json, to_markdown
 from leanstack.costing.preview import steps_of
 from leanstack.images.filesystem import read_layer
-from leanstack.images.source import ImageContents, ImageReadError
+from leanstack.images.source import ImageContents
 from leanstack.images.targets import preview_facts
 from tests.unit.image_tars import image_config, layer_tar
 from tests.unit.test_costing import SHEET
@@ -65,13 +65,13 @@ def test_markdown_and_json_show_old_and_new_size_and_efficiency():
 
 
 def test_a_registry_that_does_not_answer_is_one_line_naming_the_image_and_the_report_still_prints():
-    def unreachable(ref):
-        raise ImageReadError(f"image {ref}: registry 127.0.0.1:5000 does not answer (connection refused)")
-
-    rows = image_rows(image_changes(steps_of(DIGEST)), lambda ref: preview_facts(ref, unreachable))
-    assert rows[0].note == (f"image {OLD_API}: registry 127.0.0.1:5000 does not answer (connection refused); {PENDING}")
+    gone = "127.0.0.1:1/leanstack/api:dev@sha256:" + "a" * 64  # nothing listens on port 1: refused at once
+    digest = {"steps": [image_step("update", "api-image", gone)]}
+    rows = image_rows(image_changes(steps_of(digest)), preview_facts)
+    assert rows[0].note == (f"image {gone}: registry 127.0.0.1:1 does not answer ([Errno 111] Connection refused); "
+                            f"{PENDING}")
     assert rows[0].old is None
-    assert "api-image" in to_markdown(cost_delta("dev", steps_of(DIGEST), SHEET, images=rows))
+    assert "`api-image` | – -> – |" in to_markdown(cost_delta("dev", steps_of(digest), SHEET, images=rows))
 
 
 def test_preview_facts_are_the_reports_size_and_dives_efficiency():
