@@ -91,7 +91,11 @@ def cost(
                 preview = running.result()
         except PreviewError as error:
             raise _fail(err, str(error), 1)
-    report = cost_delta(stack, preview.steps, config.cost.sheet(), preview.counts, config.cost.cluster_fee_share)
+    from leanstack.costing.images import image_changes, image_rows
+    from leanstack.images.targets import preview_facts
+
+    image_delta = image_rows(image_changes(preview.steps), preview_facts)
+    report = cost_delta(stack, preview.steps, config.cost.sheet(), preview.counts, config.cost.cluster_fee_share, image_delta)
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
     if chosen is Format.table:
         print_table(report, Console(), everything)

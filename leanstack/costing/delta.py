@@ -13,16 +13,16 @@ from decimal import Decimal
 from typing import Any, Iterable, Mapping, Optional
 
 from leanstack.config.price_sheets import PriceSheet
+from leanstack.costing.images import ImageRow
 from leanstack.costing.money import MoneyRange
 from leanstack.costing.price import CostReport, LineItem, price_objects
-from leanstack.costing.steps import Step
+from leanstack.costing.steps import Step, merge_steps
 from leanstack.costing.usage import Usage, pods_text
 from leanstack.kube.manifest import claim_size, resource_id
 from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
 
 # Line items priced from the whole world rather than one object: no step of their own.
 DERIVED = ("NodePool/", "Cluster/")
-REPLACE_OPS = {"replace", "create-replacement", "delete-replaced", "discard-replaced"}
 
 
 def op_name(op: Any) -> str:
@@ -66,6 +66,7 @@ class DeltaReport:
     new_total: MoneyRange
     counts: dict[str, int]
     warnings: tuple[str, ...] = ()
+    images: tuple[ImageRow, ...] = ()  # per built image, old -> new size and efficiency (costing.images)
 
     @property
     def delta(self) -> MoneyRange:
@@ -78,19 +79,6 @@ class DeltaReport:
     def folded_rows(self, everything: bool = False) -> tuple[Row, ...]:
         """Rows that cost nothing on either side, folded into one summary line unless asked for."""
         return () if everything else tuple(row for row in self.rows if row.free)
-
-
-def merge_steps(steps: Iterable[Step]) -> dict[str, Step]:
-    """One step per URN; the steps of a replacement collapse into a single `replace`."""
-    merged: dict[str, Step] = {}
-    for step in steps:
-        seen = merged.get(step.urn)
-        if seen is None:
-            merged[step.urn] = step
-            continue
-        op = "replace" if {seen.op, step.op} & REPLACE_OPS else step.op
-        merged[step.urn] = Step(op, step.urn, step.type, seen.old or step.old, step.new or seen.new)
-    return {urn: (Step("replace", s.urn, s.type, s.old, s.new) if s.op in REPLACE_OPS else s) for urn, s in merged.items()}
 
 
 def _kubernetes_objects(steps: Iterable[Step], side: str) -> dict[str, Mapping[str, Any]]:
@@ -137,7 +125,7 @@ def derived_rows(old_items: Mapping[str, list[LineItem]], new_items: Mapping[str
 
 
 def cost_delta(stack: str, steps: Iterable[Step], sheet: PriceSheet, counts: Optional[Mapping[str, int]] = None,
-               cluster_fee_share: Decimal = Decimal(0)) -> DeltaReport:
+               cluster_fee_share: Decimal = Decimal(0), images: tuple[ImageRow, ...] = ()) -> DeltaReport:
     merged = merge_steps(steps)
     old_objects = _kubernetes_objects(merged.values(), "old")
     new_objects = _kubernetes_objects(merged.values(), "new")
@@ -158,7 +146,7 @@ def cost_delta(stack: str, steps: Iterable[Step], sheet: PriceSheet, counts: Opt
     rows.extend(derived_rows(old_items, new_items))
     rows.sort(key=lambda row: (-abs(row.delta.baseline), row.resource))
     warnings = tuple(shrink_warnings(merged.values(), old_objects, new_objects))
-    return DeltaReport(stack, sheet.name, tuple(rows), old_report.total(), new_report.total(), dict(counts or {}), warnings)
+    return DeltaReport(stack, sheet.name, tuple(rows), old_report.total(), new_report.total(), dict(counts or {}), warnings, images)
 
 
 def shrink_warnings(steps: Iterable[Step], old: Mapping[str, Mapping], new: Mapping[str, Mapping]) -> list[str]:

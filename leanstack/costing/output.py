@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from leanstack.costing.delta import DeltaReport, Row
+from leanstack.costing.images import change_text
 from leanstack.costing.money import MoneyRange, cents, money
 
 SYMBOLS = {"create": "+", "update": "~", "replace": "+-", "delete": "-", "same": " "}
@@ -81,6 +82,9 @@ def to_markdown(report: DeltaReport, everything: bool = False) -> str:
         "",
         f"Prices: `{report.sheet}`, {UNITS_NOTE}.",
     ]
+    if report.images:
+        lines += ["", "| op | image | size (efficiency): old -> new | note |", "|---|---|---|---|"]
+        lines += [f"| {SYMBOLS.get(i.op, i.op)} {i.op} | `{i.name}` | {change_text(i)} | {i.note or '–'} |" for i in report.images]
     if report.warnings:
         lines += ["", "**Warnings**", ""] + [f"- {warning}" for warning in report.warnings]
     return "\n".join(lines) + "\n"
@@ -101,6 +105,10 @@ def to_json(report: DeltaReport) -> str:
                        "delta": r.delta.as_dict(), "old_resources": r.old_resources, "new_resources": r.new_resources}
                       for r in report.rows],
         "total": {"old": report.old_total.as_dict(), "new": report.new_total.as_dict(), "delta": report.delta.as_dict()},
+        "images": [{"op": i.op, "image": i.name, "old_ref": i.old_ref, "new_ref": i.new_ref,
+                    "old": i.old and {"size": i.old.size, "efficiency": i.old.efficiency},
+                    "new": i.new and {"size": i.new.size, "efficiency": i.new.efficiency}, "note": i.note}
+                   for i in report.images],
         "warnings": list(report.warnings),
     }, indent=2) + "\n"
 
@@ -124,5 +132,8 @@ def print_table(report: DeltaReport, console: Console, everything: bool = False)
     if folded:
         console.print(folded_line(folded), style="dim", markup=False)
     console.print(f"prices: {report.sheet}, {UNITS_NOTE}", style="dim")
+    for image in report.images:
+        note = f"  [{image.note}]" if image.note else ""
+        console.print(f"image {image.op} {image.name}: {change_text(image)}{note}", markup=False, highlight=False)
     for warning in report.warnings:
         console.print(f"warning: {warning}", style="yellow", markup=False)

@@ -47,7 +47,8 @@ def steps_of(digest: Mapping[str, Any]) -> list[Step]:
     for raw in digest.get("steps") or []:
         old, new = raw.get("oldState") or {}, raw.get("newState") or {}
         steps.append(Step(op=raw["op"], urn=raw["urn"], type=new.get("type") or old.get("type") or "",
-                          old=old.get("inputs") if old else None, new=new.get("inputs") if new else None))
+                          old=old.get("inputs") if old else None, new=new.get("inputs") if new else None,
+                          old_outputs=old.get("outputs") if old else None, new_outputs=new.get("outputs") if new else None))
     return steps
 
 

@@ -11,16 +11,9 @@ from rich.table import Table
 
 from leanstack.images.gates import RuleResult
 from leanstack.images.report import ImageReport
+from leanstack.kube.quantities import human_bytes as human
 
 Section = tuple[str, list[str], list[list[str]]]  # title, column headers, rows
-
-
-def human(size: float) -> str:
-    """Decimal units, as `docker images` prints sizes."""
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if abs(size) >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size:.0f} B"
 
 
 def short(text: str, width: int = 90) -> str:

@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from leanstack.config.resolve import ImageRules, builds
 from leanstack.config.schema import StackConfig
+from leanstack.costing.images import ImageFacts
 from leanstack.images.gates import RuleResult, evaluate, failures
 from leanstack.images.report import ImageReport, build_report
-from leanstack.images.source import ImageContents, read_image
+from leanstack.images.source import ImageContents, ImageReadError, read_image
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,14 @@ def failure_lines(ref: str, results: list[RuleResult], key_path: Optional[str]) 
 
     return [f"image {ref} breaks dive rule {result.rule} ({where(result.rule)}): {result.message}"
             for result in failures(results)]
+
+
+def preview_facts(ref: str, read: Callable[[str], ImageContents] = read_image) -> Union[ImageFacts, str]:
+    """An image's size and dive efficiency for the preview's image delta, or the one line saying why
+    it could not be read (a registry that does not answer): the cost report still prints."""
+    try:
+        contents = read(ref)
+    except ImageReadError as error:
+        return str(error)
+    report = build_report(ref, contents.config, contents.digests, contents.layers, top=0)
+    return ImageFacts(report.size, report.efficiency.score)

@@ -116,6 +116,14 @@ def format_bytes(amount: Decimal) -> str:
     return f"{amount.normalize()}"
 
 
+def human_bytes(size: float) -> str:
+    """Decimal units, as `docker images` prints sizes."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if abs(size) >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size:.0f} B"
+
+
 def format_amount(resource: str, amount: Decimal) -> str:
     """An amount of a resource in its own notation: cores for cpu, bytes for everything else."""
     return format_cpu(amount) if resource == "cpu" else format_bytes(amount)

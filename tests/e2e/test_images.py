@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import docker
 import pytest
@@ -63,3 +67,28 @@ def test_an_image_over_budget_fails_up_and_leaves_its_deployment_unchanged(proje
                    if r["type"] == "kubernetes:apps/v1:Deployment" and r["urn"].endswith("api-deployment")]
     before = [r for r in state_before["resources"] if r["urn"] == deployments[0]["urn"]]
     assert deployments[0]["inputs"] == before[0]["inputs"]
+
+
+def test_a_source_change_shows_the_images_old_size_and_its_pending_rebuild_in_cost(project):
+    """The real engine's preview of an edited api source: the Image's old digest in state is read from
+    the registry (size, efficiency); its new ref is unknown until `up` pushes it, and the row says so."""
+    _, events = project.up("dev")
+    old_ref = events.outputs["images"]["api"]
+    (project.directory / "apps" / "api" / "app" / "changed.py").write_text("CHANGED = True\n")
+    run = [sys.executable, "-m", "leanstack.cli", "cost", "--stack", "dev", "--work-dir", str(project.directory)]
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run([*run, "--format", "json"], env=project.env, capture_output=True, text=True,
+                            timeout=600, cwd=root)
+    assert result.returncode == 0, result.stderr
+    images = {image["image"]: image for image in json.loads(result.stdout)["images"]}
+    api = images["api-image"]
+    assert (api["op"], api["old_ref"], api["new_ref"]) == ("update", old_ref, None)
+    assert api["old"]["size"] > 10_000_000 and 0.9 <= api["old"]["efficiency"] <= 1
+    assert api["note"] == "built by `up` (the provider pushes only then)"
+    assert images["worker-image"]["op"] == "same"
+    assert images["worker-image"]["new"] == images["worker-image"]["old"]
+    markdown = subprocess.run([*run, "--format", "comment"], env=project.env, capture_output=True, text=True,
+                              timeout=600, cwd=root)
+    assert markdown.returncode == 0, markdown.stderr
+    size = f"{api['old']['size'] / 1e6:.1f} MB ({api['old']['efficiency']:.1%}) -> –"
+    assert f"| ~ update | `api-image` | {size} | built by `up`" in markdown.stdout
