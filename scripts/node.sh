@@ -98,6 +98,10 @@ network_up() {
   fi
   ip addr show dev "$BRIDGE" | grep -q " $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+  # Service IPs route to the bridge: a connection the host opens before kube-proxy programmed a new
+  # Service (the API server's to an aggregated API) otherwise left by the default route, and the
+  # API server kept reusing it (found with metrics-server: its APIService saw 404s from outside).
+  ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 "net.ipv6.conf.$BRIDGE.disable_ipv6=1"
   # Pods may reach other pods, Services (before kube-proxy's DNAT) and the node; anything else,
   # the machine's own network included, is dropped before routing.
