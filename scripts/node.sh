@@ -553,6 +553,20 @@ YAML
 # reaches it through the aggregation layer with the front-proxy client certificate kwokctl already
 # passes (--proxy-client-cert-file, CN kwok-admin, allowed by --requestheader-allowed-names: see
 # cluster.sh); it reaches the kubelet at the node's InternalIP with its service account's token.
+# metrics_server_binding KIND NAME ROLE_KIND ROLE: grant ROLE to metrics-server's service account
+# (a RoleBinding lives in kube-system, where the role it binds is).
+metrics_server_binding() {
+  local namespace=""; [ "$1" = RoleBinding ] && namespace=", namespace: kube-system"
+  cat <<YAML
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: $1
+metadata: {name: "$2"$namespace, labels: {k8s-app: metrics-server}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: $3, name: "$4"}
+subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+YAML
+}
+
 metrics_server_objects() {
   cat <<YAML
 apiVersion: v1
@@ -583,24 +597,9 @@ rules:
 - apiGroups: [""]
   resources: [pods, nodes]
   verbs: [get, list, watch]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "system:metrics-server", labels: {k8s-app: metrics-server}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:metrics-server"}
-subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: "metrics-server:system:auth-delegator", labels: {k8s-app: metrics-server}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator"}
-subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: {name: metrics-server-auth-reader, namespace: kube-system, labels: {k8s-app: metrics-server}}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
-subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+$(metrics_server_binding ClusterRoleBinding system:metrics-server ClusterRole system:metrics-server)
+$(metrics_server_binding ClusterRoleBinding metrics-server:system:auth-delegator ClusterRole system:auth-delegator)
+$(metrics_server_binding RoleBinding metrics-server-auth-reader Role extension-apiserver-authentication-reader)
 ---
 apiVersion: apps/v1
 kind: Deployment
@@ -629,13 +628,8 @@ spec:
         # it. The connection is still TLS on the node's bridge and authenticated by token.
         - --kubelet-insecure-tls
         ports: [{name: https, containerPort: 10250, protocol: TCP}]
-        resources:
-          requests: {cpu: 20m, memory: 32Mi}
-          limits: {memory: 128Mi}
-        securityContext:
-          allowPrivilegeEscalation: false
-          readOnlyRootFilesystem: true
-          capabilities: {drop: [ALL]}
+        resources: {requests: {cpu: 20m, memory: 32Mi}, limits: {memory: 128Mi}}
+        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
         # Ready once it has scraped the kubelet (one metric resolution).
         readinessProbe: {httpGet: {path: /readyz, port: https, scheme: HTTPS}, periodSeconds: 2, failureThreshold: 3}
         livenessProbe: {httpGet: {path: /livez, port: https, scheme: HTTPS}, initialDelaySeconds: 10, periodSeconds: 10}
