@@ -19,6 +19,7 @@ LEANSTACK_CLUSTER_KWOK_VERSION=0.8.0     # kwok (fake nodes/pods) and kwokctl (p
 LEANSTACK_COREDNS_VERSION=1.15.0         # cluster DNS, a pod in kube-system (scripts/node.sh)
 LEANSTACK_KUBE_ROUTER_VERSION=2.1.0      # NetworkPolicy enforcer on the real node (firewall only)
 LEANSTACK_LOCAL_PATH_VERSION=0.0.30      # the real node's volume provisioner (local-path-provisioner, as kind uses)
+LEANSTACK_METRICS_SERVER_VERSION=0.8.0   # resource metrics API (kubectl top, HPAs), a pod in kube-system (scripts/node.sh)
 
 # The real node (scripts/node.sh): its address on the project's own bridge, the pod and Service
 # ranges (they exist only on this machine) and the cluster DNS Service's address.

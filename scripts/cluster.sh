@@ -99,6 +99,7 @@ cmd_build() {
   build_group kube-router "-X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$LEANSTACK_KUBE_ROUTER_VERSION" \
     github.com/cloudnativelabs/kube-router/v2/cmd/kube-router
   build_group local-path-provisioner "" github.com/rancher/local-path-provisioner
+  build_group metrics-server "-X k8s.io/client-go/pkg/version.gitVersion=v$LEANSTACK_METRICS_SERVER_VERSION" sigs.k8s.io/metrics-server/cmd/metrics-server
   # (capture first: `cmd | grep -q` fails under pipefail when grep exits before cmd is done)
   local v
   v="$("$BIN/kube-apiserver" --version)"; [ "$v" = "Kubernetes v$KV" ] || die "kube-apiserver reports '$v', not v$KV"

@@ -3,7 +3,8 @@
 #   containerd (a second, CRI-enabled instance; Docker's own is untouched) + runc,
 #   CNI bridge (lsbr0, host-local IPAM) + portmap, kubelet, kube-proxy (iptables mode),
 #   kube-router (NetworkPolicy enforcement only: iptables + ipset), a TCP relay so pods reach the
-#   API server through the `kubernetes` Service, and CoreDNS as a pod in kube-system (k8s-app: kube-dns).
+#   API server through the `kubernetes` Service, and CoreDNS as a pod in kube-system (k8s-app: kube-dns);
+#   metrics-server as a pod in kube-system behind the v1beta1.metrics.k8s.io APIService (kubectl top, HPAs).
 # Every process is started in the background with a pid file and stopped by that pid.
 #
 # Usage (scripts/cluster.sh calls it; the control plane must be up):
@@ -43,6 +44,7 @@ PAUSE_IMAGE="$REGISTRY/leanstack/pause:3.10"
 COREDNS_IMAGE="$REGISTRY/leanstack/coredns:$LEANSTACK_COREDNS_VERSION"
 AGNHOST_IMAGE="$REGISTRY/leanstack/agnhost:v$LEANSTACK_CLUSTER_K8S_VERSION"
 LOCAL_PATH_IMAGE="$REGISTRY/leanstack/local-path-provisioner:v$LEANSTACK_LOCAL_PATH_VERSION"
+METRICS_SERVER_IMAGE="$REGISTRY/leanstack/metrics-server:v$LEANSTACK_METRICS_SERVER_VERSION"
 # Its helper pods create and remove volume directories with a shell: the Debian build base has one.
 HELPER_IMAGE="$REGISTRY/leanstack/python:3.11-build"
 VOLUMES_DIR=/var/lib/leanstack-node/volumes
@@ -96,6 +98,10 @@ network_up() {
   fi
   ip addr show dev "$BRIDGE" | grep -q " $NODE_IP/" || ip addr add "$NODE_IP/${POD_CIDR#*/}" dev "$BRIDGE"
   ip link set "$BRIDGE" up
+  # Service IPs route to the bridge: a connection the host opens before kube-proxy programmed a new
+  # Service (the API server's to an aggregated API) otherwise left by the default route, and the
+  # API server kept reusing it (found with metrics-server: its APIService saw 404s from outside).
+  ip route replace "$SERVICE_CIDR" dev "$BRIDGE" src "$NODE_IP"
   sysctl -qw net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1 "net.ipv6.conf.$BRIDGE.disable_ipv6=1"
   # Pods may reach other pods, Services (before kube-proxy's DNAT) and the node; anything else,
   # the machine's own network included, is dropped before routing.
@@ -236,6 +242,7 @@ images_up() {
   # agnhost (Kubernetes' own e2e test tool): the tests' connectivity probes (`agnhost connect`).
   binary_image "$AGNHOST_IMAGE" agnhost 65532:65532
   binary_image "$LOCAL_PATH_IMAGE" local-path-provisioner 65532:65532
+  binary_image "$METRICS_SERVER_IMAGE" metrics-server 65532:65532
 }
 
 binary_image() {   # binary_image IMAGE BINARY USER: an image holding only $BIN/BINARY, unless pushed already
@@ -542,6 +549,118 @@ spec:
 YAML
 }
 
+# metrics-server, as its upstream manifests (manifests/base in the module) deploy it. The API server
+# reaches it through the aggregation layer with the front-proxy client certificate kwokctl already
+# passes (--proxy-client-cert-file, CN kwok-admin, allowed by --requestheader-allowed-names: see
+# cluster.sh); it reaches the kubelet at the node's InternalIP with its service account's token.
+# metrics_server_binding KIND NAME ROLE_KIND ROLE: grant ROLE to metrics-server's service account
+# (a RoleBinding lives in kube-system, where the role it binds is).
+metrics_server_binding() {
+  local namespace=""; [ "$1" = RoleBinding ] && namespace=", namespace: kube-system"
+  cat <<YAML
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: $1
+metadata: {name: "$2"$namespace, labels: {k8s-app: metrics-server}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: $3, name: "$4"}
+subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+YAML
+}
+
+metrics_server_objects() {
+  cat <<YAML
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: metrics-server, namespace: kube-system, labels: {k8s-app: metrics-server}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: "system:aggregated-metrics-reader"
+  labels:
+    k8s-app: metrics-server
+    rbac.authorization.k8s.io/aggregate-to-view: "true"
+    rbac.authorization.k8s.io/aggregate-to-edit: "true"
+    rbac.authorization.k8s.io/aggregate-to-admin: "true"
+rules:
+- apiGroups: [metrics.k8s.io]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:metrics-server", labels: {k8s-app: metrics-server}}
+rules:
+- apiGroups: [""]
+  resources: [nodes/metrics]
+  verbs: [get]
+- apiGroups: [""]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+$(metrics_server_binding ClusterRoleBinding system:metrics-server ClusterRole system:metrics-server)
+$(metrics_server_binding ClusterRoleBinding metrics-server:system:auth-delegator ClusterRole system:auth-delegator)
+$(metrics_server_binding RoleBinding metrics-server-auth-reader Role extension-apiserver-authentication-reader)
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: metrics-server, namespace: kube-system, labels: {k8s-app: metrics-server}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {k8s-app: metrics-server}}
+  template:
+    metadata: {labels: {k8s-app: metrics-server}}
+    spec:
+      serviceAccountName: metrics-server
+      priorityClassName: system-cluster-critical
+      nodeSelector: {kubernetes.io/hostname: $NAME}
+      securityContext: {runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: {type: RuntimeDefault}}
+      containers:
+      - name: metrics-server
+        image: $METRICS_SERVER_IMAGE@$(registry_digest "$METRICS_SERVER_IMAGE")
+        args:
+        - --cert-dir=/tmp
+        - --secure-port=10250
+        - --kubelet-preferred-address-types=InternalIP
+        - --kubelet-use-node-status-port
+        - --metric-resolution=15s
+        # The kubelet serves a self-signed certificate (no tlsCertFile) naming only the node's name,
+        # which does not resolve here, while metrics-server dials the InternalIP: nothing could verify
+        # it. The connection is still TLS on the node's bridge and authenticated by token.
+        - --kubelet-insecure-tls
+        ports: [{name: https, containerPort: 10250, protocol: TCP}]
+        resources: {requests: {cpu: 20m, memory: 32Mi}, limits: {memory: 128Mi}}
+        securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+        # Ready once it has scraped the kubelet (one metric resolution).
+        readinessProbe: {httpGet: {path: /readyz, port: https, scheme: HTTPS}, periodSeconds: 2, failureThreshold: 3}
+        livenessProbe: {httpGet: {path: /livez, port: https, scheme: HTTPS}, initialDelaySeconds: 10, periodSeconds: 10}
+        volumeMounts: [{name: tmp, mountPath: /tmp}]
+      volumes: [{name: tmp, emptyDir: {}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: metrics-server, namespace: kube-system, labels: {k8s-app: metrics-server}}
+spec:
+  selector: {k8s-app: metrics-server}
+  ports: [{name: https, port: 443, protocol: TCP, targetPort: https, appProtocol: https}]
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io, labels: {k8s-app: metrics-server}}
+spec:
+  service: {name: metrics-server, namespace: kube-system}
+  group: metrics.k8s.io
+  version: v1beta1
+  # Its serving certificate is self-signed in /tmp at start (upstream's choice too).
+  insecureSkipTLSVerify: true
+  groupPriorityMinimum: 100
+  versionPriority: 100
+YAML
+}
+
+api_service_available() {
+  [ "$(kc get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null)" = True ]
+}
+
 ready_replicas() {   # ready_replicas NAMESPACE DEPLOYMENT: true when its one replica is ready
   [ "$(kc -n "$1" get deployment "$2" -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]
 }
@@ -559,7 +678,7 @@ cmd_up() {
   containerd_up
   images_up
   # RBAC first: kube-router exits when it cannot list what it enforces within a minute.
-  cluster_objects | kc apply -f - >/dev/null
+  { cluster_objects; echo ---; metrics_server_objects; } | kc apply -f - >/dev/null
   kubelet_up
   kube_proxy_up
   kube_router_up
@@ -567,6 +686,7 @@ cmd_up() {
   wait_for 120 "node $NAME Ready" node_ready
   wait_for 180 "CoreDNS Ready in kube-system" ready_replicas kube-system coredns
   wait_for 180 "local-path-provisioner Ready" ready_replicas local-path-storage local-path-provisioner
+  wait_for 180 "metrics-server Ready, v1beta1.metrics.k8s.io Available" api_service_available
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   log "node $NAME ready in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s: $NODE_IP on $BRIDGE, pods $POD_CIDR, services $SERVICE_CIDR, DNS $LEANSTACK_DNS_IP"
 }
