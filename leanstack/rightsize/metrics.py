@@ -228,7 +228,8 @@ def no_samples_problem(namespace: str, services: Sequence[str], probe: Optional[
                 f"it does not scrape the kubelets' /metrics/cadvisor (or not for that long)")
     missing = [label for label in EXPECTED_LABELS if label not in probe]
     if missing:
-        found = ", ".join(sorted(probe)) or "none"
+        # last_over_time keeps the metric name in Prometheus 2.42; it is not a label to relabel
+        found = ", ".join(sorted(label for label in probe if label != "__name__")) or "none"
         return (f"container_memory_working_set_bytes at {url} has labels {found}; expected "
                 f"{', '.join(EXPECTED_LABELS)} (missing {', '.join(missing)}): relabel the cAdvisor scrape job")
     return (f"no samples for any of the {len(services)} services ({', '.join(services)}) in namespace "

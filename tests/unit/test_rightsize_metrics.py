@@ -120,7 +120,8 @@ def usage_from(first_sample: float, window_start: float = 0.0) -> dict:
 
 
 def test_series_under_other_label_names_name_both_sets():
-    line = no_samples_problem("shop", ["api"], {"namespace": "shop", "pod_name": "api-1", "container_name": "api"},
+    line = no_samples_problem("shop", ["api"], {"__name__": "container_memory_working_set_bytes", "namespace": "shop",
+                                                    "pod_name": "api-1", "container_name": "api"},
                               "http://p")
     assert line == ("container_memory_working_set_bytes at http://p has labels container_name, namespace, pod_name; "
                     "expected namespace, pod, container (missing pod, container): relabel the cAdvisor scrape job")
