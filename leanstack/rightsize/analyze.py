@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from typing import Mapping, Optional
 
-from leanstack.rightsize.metrics import PrometheusClient, fetch_usage
+from leanstack.rightsize.metrics import PrometheusClient, check_coverage, fetch_usage
 from leanstack.rightsize.model import CurrentSpec, Recommendation
 from leanstack.rightsize.strategies import Policy, recommend
 
@@ -52,8 +52,10 @@ def analyze(
     policy: Policy = Policy(),
 ) -> list[Recommendation]:
     """One Recommendation per service, in the order given. Raises PrometheusError (one line) when
-    Prometheus cannot be asked; a service with no or too little data gets a Recommendation whose
-    `recommended` is None and whose reasons say why."""
+    Prometheus cannot be asked, no service has samples or the window is longer than the data; a
+    service with no or too little data gets a Recommendation whose `recommended` is None and whose
+    reasons say why."""
     client = PrometheusClient(prometheus_url)
     usage = fetch_usage(client, namespace, list(services), window_seconds, step_seconds, end=end)
+    check_coverage(client, namespace, usage)
     return [recommend(usage[name], spec, strategy, policy) for name, spec in services.items()]

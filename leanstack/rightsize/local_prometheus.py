@@ -4,12 +4,13 @@ Backfill goes through Prometheus' own path: OpenMetrics text, `promtool tsdb cre
 openmetrics`, blocks in the data dir, and only then the server starts (it loads blocks at start).
 promtool re-parses its whole input for every 2 h block it writes, so one input file per 2 h window
 keeps a 14-day backfill linear instead of 168 passes over everything. The server runs with no
-scrape jobs and is stopped by its pid. Needs `prometheus` and `promtool` (scripts/prometheus.sh).
+scrape jobs (or the kubelet jobs of kubelet_scrape_config, for the real node) and is stopped by its pid. Needs `prometheus` and `promtool` (scripts/prometheus.sh).
 """
 
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import signal
 import socket
@@ -24,6 +25,21 @@ import requests
 
 BLOCK_SECONDS = 2 * 3600  # promtool's block range; windows aligned to it map to one block each
 MINIMAL_CONFIG = "global:\n  scrape_interval: 1m\nscrape_configs: []\n"
+KUBELET_JOBS = {"kubelet-cadvisor": "/metrics/cadvisor", "kubelet-resource": "/metrics/resource"}
+
+
+def kubelet_scrape_config(node_ip: str, node_name: str, ca_file: Path, token_file: Path, interval_seconds: int) -> str:
+    """Scrape jobs for one kubelet, straight at its port 10250: the ServiceAccount token needs only
+    nodes/metrics (the apiserver's node proxy would need nodes/proxy, which also allows exec), and
+    the kubelet's self-signed serving certificate is verified against its own file, for its name.
+    JSON is YAML, so the paths need no quoting rules of ours."""
+    jobs = [{
+        "job_name": job, "metrics_path": path, "scheme": "https",
+        "authorization": {"credentials_file": str(token_file)},
+        "tls_config": {"ca_file": str(ca_file), "server_name": node_name},
+        "static_configs": [{"targets": [f"{node_ip}:10250"], "labels": {"node": node_name}}],
+    } for job, path in KUBELET_JOBS.items()]
+    return json.dumps({"global": {"scrape_interval": f"{interval_seconds}s"}, "scrape_configs": jobs}, indent=1) + "\n"
 
 
 @dataclass(frozen=True)
@@ -101,8 +117,10 @@ def free_port() -> int:
 class LocalPrometheus:
     """`with LocalPrometheus(data_dir) as prometheus: requests.get(prometheus.url + ...)`."""
 
-    def __init__(self, data_dir: Path, binary: str = "prometheus", port: Optional[int] = None):
+    def __init__(self, data_dir: Path, binary: str = "prometheus", port: Optional[int] = None,
+                 config: str = MINIMAL_CONFIG):
         self.data_dir = Path(data_dir)
+        self.config = config
         self.binary = binary
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -111,7 +129,7 @@ class LocalPrometheus:
     def start(self, timeout: float = 90.0) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self.data_dir.parent / f"prometheus-{self.port}.yml"
-        config.write_text(MINIMAL_CONFIG)
+        config.write_text(self.config)
         self.log = self.data_dir.parent / f"prometheus-{self.port}.log"
         command = [
             self.binary,

@@ -21,6 +21,11 @@ Queries, per step (default 5m, a parameter):
   increases (reset-aware, see _count_restarts) and, for each increase, whether
   kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} was 1 at that point.
 
+Before any recommendation, check_coverage turns the two ways a whole answer can be empty or short
+into one line: no samples for any service (series under other label names, e.g. cAdvisor's old
+pod_name/container_name, or pods that never ran or are not scraped), and a window reaching back
+before the earliest sample of every service.
+
 Long windows are split into chunks of at most `max_points` steps, because Prometheus refuses a
 range query returning more than 11,000 points per series.
 """
@@ -44,6 +49,9 @@ DNS_LABEL = re.compile(names.DNS_1123_LABEL)
 CPU_QUERY = "max by (pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[{step}s]))"
 MEMORY_QUERY = "max by (pod, container) (max_over_time(container_memory_working_set_bytes{{{selector}}}[{step}s]))"
 RESTARTS_QUERY = "max by (pod, container) (kube_pod_container_status_restarts_total{{{selector}}})"
+EXPECTED_LABELS = ("namespace", "pod", "container")
+# One series of the memory metric, any labels: what the scrape job actually attaches.
+LABEL_PROBE = "topk(1, last_over_time(container_memory_working_set_bytes[{window}s]))"
 OOM_QUERY = 'max by (pod, container) (kube_pod_container_status_last_terminated_reason{{{selector},reason="OOMKilled"}})'
 
 
@@ -207,3 +215,52 @@ def fetch_usage(
                 last_oom_at=max(oom_times, default=None), dropped_samples=dropped[service],
             )
     return result
+
+
+def _utc(seconds: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(seconds))
+
+
+def no_samples_problem(namespace: str, services: Sequence[str], probe: Optional[dict], url: str) -> str:
+    """Why no service has a sample, from one series of the memory metric (None: there is none)."""
+    if probe is None:
+        return (f"Prometheus at {url} has no container_memory_working_set_bytes series in the window: "
+                f"it does not scrape the kubelets' /metrics/cadvisor (or not for that long)")
+    missing = [label for label in EXPECTED_LABELS if label not in probe]
+    if missing:
+        # last_over_time keeps the metric name in Prometheus 2.42; it is not a label to relabel
+        found = ", ".join(sorted(label for label in probe if label != "__name__")) or "none"
+        return (f"container_memory_working_set_bytes at {url} has labels {found}; expected "
+                f"{', '.join(EXPECTED_LABELS)} (missing {', '.join(missing)}): relabel the cAdvisor scrape job")
+    return (f"no samples for any of the {len(services)} services ({', '.join(services)}) in namespace "
+            f"{namespace!r} at {url}: their pods have not run in the window (or run under other names)")
+
+
+def short_window_problem(usage: dict[str, ServiceUsage]) -> Optional[str]:
+    """A window starting well before the earliest sample of every service reads less than asked:
+    say how much data there is. Two steps of slack: a rate needs a step before its first point."""
+    stamps = [series.timestamps[0] for u in usage.values()
+              for series in (*u.cpu_cores.values(), *u.memory_bytes.values())]
+    if not stamps or not usage:
+        return None
+    first = next(iter(usage.values()))
+    earliest = min(stamps)
+    if earliest <= first.window_start + 2 * first.step_seconds:
+        return None
+    hours = (first.window_end - earliest) / 3600
+    return (f"the window starts at {_utc(first.window_start)} but the earliest sample of any service is at "
+            f"{_utc(earliest)}: there are {hours:.1f}h of data; use a --window of at most {math.floor(hours) or 1}h")
+
+
+def check_coverage(client: PrometheusClient, namespace: str, usage: dict[str, ServiceUsage]) -> None:
+    """Raise PrometheusError (one line) when no service has samples or the window is longer than
+    the data; a single service without samples is left to the strategies ("no samples")."""
+    if usage and all(not u.cpu_cores and not u.memory_bytes for u in usage.values()):
+        first = next(iter(usage.values()))
+        window = first.window_end - first.window_start
+        found = client.query_range(LABEL_PROBE.format(window=f"{window:g}"), first.window_end, first.window_end,
+                                   first.step_seconds)
+        raise PrometheusError(no_samples_problem(namespace, list(usage), found[0][0] if found else None, client.url))
+    problem = short_window_problem(usage)
+    if problem:
+        raise PrometheusError(problem)

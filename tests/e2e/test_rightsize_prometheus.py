@@ -18,7 +18,7 @@ import pytest
 
 from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
 from leanstack.rightsize import (
-    Autoscaling, CurrentSpec, PrometheusClient, Replicas, Resources, analyze, fetch_usage, recommend,
+    Autoscaling, CurrentSpec, PrometheusClient, PrometheusError, Replicas, Resources, analyze, fetch_usage, recommend,
 )
 from leanstack.rightsize.local_prometheus import LocalPrometheus, Series, backfill
 
@@ -238,3 +238,31 @@ def test_chunked_queries_give_the_same_usage(prometheus):
         assert recommend(chunked[service], SPECS[service]) == recommend(whole[service], SPECS[service])
         for pod, series in whole[service].cpu_cores.items():
             assert list(chunked[service].cpu_cores[pod].timestamps) == list(series.timestamps)
+
+
+def test_pods_that_never_ran_and_a_window_longer_than_the_data_are_one_line(prometheus):
+    with pytest.raises(PrometheusError) as never_ran:
+        analyze(prometheus.url, "empty", SPECS, WINDOW, "krr", STEP, end=END)
+    assert str(never_ran.value) == (
+        f"no samples for any of the {len(SPECS)} services ({', '.join(SPECS)}) in namespace 'empty' at "
+        f"{prometheus.url}: their pods have not run in the window (or run under other names)")
+    with pytest.raises(PrometheusError, match=r"there are 48\.1h of data; use a --window of at most 48h$"):
+        analyze(prometheus.url, NAMESPACE, SPECS, 2 * WINDOW, "krr", STEP, end=END)
+
+
+def test_series_under_other_label_names_say_which_were_expected_and_found(tmp_path):
+    # cAdvisor before Kubernetes 1.16 named them pod_name and container_name
+    labels = {"namespace": NAMESPACE, "pod_name": "api-7d4b9-aaaaa", "container_name": "api"}
+    stamps = list(range(START - STEP, END + 1, SCRAPE))
+    backfill([Series("container_memory_working_set_bytes", "gauge", labels, stamps, [1.0] * len(stamps))],
+             tmp_path / "data")
+    server = LocalPrometheus(tmp_path / "data")
+    server.start()
+    try:
+        with pytest.raises(PrometheusError) as error:
+            analyze(server.url, NAMESPACE, {"api": SPECS["api"]}, WINDOW, "krr", STEP, end=END)
+    finally:
+        server.stop()
+    assert str(error.value) == (
+        f"container_memory_working_set_bytes at {server.url} has labels container_name, namespace, pod_name; "
+        "expected namespace, pod, container (missing pod, container): relabel the cAdvisor scrape job")

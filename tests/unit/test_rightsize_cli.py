@@ -45,3 +45,16 @@ def test_a_bad_until_is_refused_before_anything_is_asked(tmp_path):
     assert result.exit_code == 2
     assert "'yesterday' is not a time" in " ".join(result.output.replace("│", " ").split())
     assert (tmp_path / "Pulumi.prod.yaml").read_text() == (ROOT / "Pulumi.prod.yaml").read_text()
+
+
+def test_a_service_scaled_to_zero_is_named_and_nothing_is_written(tmp_path):
+    # An HPA cannot hold 0 replicas (nor can `replicas`): nothing to measure or size, refused up front.
+    head, worker = (ROOT / "Pulumi.prod.yaml").read_text().split("\n    worker:\n")
+    text = head + "\n    worker:\n" + worker.replace("min_replicas: 2", "min_replicas: 0", 1)
+    (tmp_path / "Pulumi.prod.yaml").write_text(text)
+    result = runner.invoke(app, ["rightsize", "--stack", "prod", "--prometheus", "http://127.0.0.1:9",
+                                 "--work-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line == "Pulumi.prod.yaml: services.worker.autoscaling.min_replicas: 0 is out of range; must be >= 1"
+    assert (tmp_path / "Pulumi.prod.yaml").read_text() == text

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import threading
+from array import array
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from leanstack.rightsize import PrometheusClient, PrometheusError, fetch_usage
 from leanstack.rightsize.local_prometheus import free_port
-from leanstack.rightsize.metrics import _chunks
+from leanstack.rightsize.metrics import _chunks, no_samples_problem, short_window_problem
+from leanstack.rightsize.model import PodSeries, ServiceUsage
 
 
 class Stub(BaseHTTPRequestHandler):
@@ -109,3 +111,33 @@ def test_until_reads_rfc3339_or_unix_seconds_and_two_runs_agree_on_the_window():
     for bad, message in (("soon", "is not a time"), ("2026-12-02T03:00:00", "has no time zone")):
         with pytest.raises(ValueError, match=message):
             parse_instant(bad)
+
+
+def usage_from(first_sample: float, window_start: float = 0.0) -> dict:
+    series = PodSeries(array("d", [first_sample, 7200.0]), array("d", [1.0, 1.0]))
+    return {"api": ServiceUsage("api", "shop", window_start, 7200.0, 300.0, {"api-1": series}, {"api-1": series}),
+            "web": ServiceUsage("web", "shop", window_start, 7200.0, 300.0)}
+
+
+def test_series_under_other_label_names_name_both_sets():
+    line = no_samples_problem("shop", ["api"], {"__name__": "container_memory_working_set_bytes", "namespace": "shop",
+                                                    "pod_name": "api-1", "container_name": "api"},
+                              "http://p")
+    assert line == ("container_memory_working_set_bytes at http://p has labels container_name, namespace, pod_name; "
+                    "expected namespace, pod, container (missing pod, container): relabel the cAdvisor scrape job")
+
+
+def test_pods_that_never_ran_and_an_unscraped_kubelet_are_told_apart():
+    labels = {"namespace": "other", "pod": "x-1", "container": "x"}
+    assert no_samples_problem("shop", ["api", "web"], labels, "http://p") == (
+        "no samples for any of the 2 services (api, web) in namespace 'shop' at http://p: "
+        "their pods have not run in the window (or run under other names)")
+    assert "does not scrape the kubelets' /metrics/cadvisor" in no_samples_problem("shop", ["api"], None, "http://p")
+
+
+def test_a_window_longer_than_the_data_says_how_much_there_is():
+    assert short_window_problem(usage_from(600.0)) is None  # within two steps of the start
+    assert short_window_problem(usage_from(3600.0)) == (
+        "the window starts at 1970-01-01T00:00:00Z but the earliest sample of any service is at "
+        "1970-01-01T01:00:00Z: there are 1.0h of data; use a --window of at most 1h")
+    assert short_window_problem({}) is None

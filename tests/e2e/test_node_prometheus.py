@@ -1,0 +1,148 @@
+"""Prometheus scraping the real node's kubelet, as rightsize reads it.
+
+Debian's Prometheus 2.42 on 127.0.0.1 (started and stopped by pid) scrapes the kubelet of
+scripts/node.sh at its port 10250, /metrics/cadvisor and /metrics/resource, with a ServiceAccount
+token bound to nodes/metrics only (leanstack.rightsize.local_prometheus.kubelet_scrape_config says
+why not the apiserver's node proxy). Checked: both jobs up; CoreDNS (always running on the real node)
+has container-level CPU and memory series under namespace/pod/container, read by fetch_usage; the
+OOM counter rightsize's evidence can use without kube-state-metrics is exported per container; after a
+fixed load (QUERIES DNS lookups sent to CoreDNS's pod from here), `analyze`'s evidence for CoreDNS
+equals an independent PromQL query (subqueries over the same window and step) within 5%.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import socket
+import struct
+import time
+
+import pytest
+import requests
+
+from leanstack.rightsize import CurrentSpec, Policy, PrometheusClient, Resources, analyze, fetch_usage
+from leanstack.rightsize.local_prometheus import KUBELET_JOBS, LocalPrometheus, kubelet_scrape_config
+from tests.e2e.live import unique_namespace, wait_for
+from tests.e2e.node import NODE_IP, NODE_NAME
+
+pytestmark = pytest.mark.e2e
+
+SCRAPE = 5
+STEP = 30  # cAdvisor stamps its own samples, up to 15 s apart (housekeeping), whatever the scrape rate
+WINDOW = 150
+QUERIES = 20000  # the fixed load: DNS queries to CoreDNS, one at a time
+READER = "leanstack-e2e-kubelet-metrics"
+
+
+def rbac(namespace: str) -> str:
+    """A ServiceAccount allowed to GET the kubelet's metrics and nothing else."""
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "prometheus", "namespace": namespace}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": READER},
+         "rules": [{"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": READER},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": READER},
+         "subjects": [{"kind": "ServiceAccount", "name": "prometheus", "namespace": namespace}]},
+    ]})
+
+
+@pytest.fixture(scope="module")
+def prometheus(cluster, tmp_path_factory):
+    if not shutil.which("prometheus"):
+        pytest.fail("prometheus not installed: run scripts/prometheus.sh")
+    namespace = unique_namespace("prom")
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("apply", "-f", "-", stdin=rbac(namespace))
+    work = tmp_path_factory.mktemp("node-prometheus")
+    token = work / "token"
+    token.write_text(cluster.kubectl("create", "token", "prometheus", "-n", namespace, "--duration=1h").stdout.strip())
+    ca = cluster.directory / "node" / "kubelet" / "pki" / "kubelet.crt"  # the kubelet's self-signed serving cert
+    server = LocalPrometheus(work / "data", config=kubelet_scrape_config(NODE_IP, NODE_NAME, ca, token, SCRAPE))
+    server.start()
+    server.started = time.time()
+    try:
+        yield server
+    finally:
+        server.stop()
+        cluster.kubectl("delete", "clusterrolebinding,clusterrole", READER, "--ignore-not-found")
+
+
+def instant(prometheus: LocalPrometheus, promql: str) -> list[dict]:
+    body = requests.get(f"{prometheus.url}/api/v1/query", params={"query": promql}, timeout=10).json()
+    assert body["status"] == "success", body
+    return body["data"]["result"]
+
+
+def test_both_kubelet_jobs_are_scraped_with_the_token(prometheus):
+    def up() -> dict:
+        found = {r["metric"]["job"]: r["value"][1] for r in instant(prometheus, "up")}
+        return found if len(found) == len(KUBELET_JOBS) and set(found.values()) == {"1"} else None
+    assert wait_for(up, 60, "both kubelet jobs up") == dict.fromkeys(KUBELET_JOBS, "1")
+
+
+def test_container_level_series_reach_fetch_usage(prometheus):
+    time.sleep(max(0.0, prometheus.started + 3 * STEP - time.time()))  # a whole aligned step scraped
+    end = time.time()
+    usage = fetch_usage(PrometheusClient(prometheus.url), "kube-system", ["coredns"], 60, STEP, end=end)["coredns"]
+    (pod,) = usage.memory_bytes
+    assert pod.startswith("coredns-")
+    assert min(usage.memory_bytes[pod].values) > 1_000_000  # a working set of bytes, not a 0 placeholder
+    assert usage.cpu_cores[pod].values and min(usage.cpu_cores[pod].values) >= 0
+    for job in KUBELET_JOBS:  # both endpoints carry the container-level series rightsize asks for
+        assert instant(prometheus, f'container_cpu_usage_seconds_total{{job="{job}",namespace="kube-system",'
+                                   f'pod="{pod}",container="coredns"}}')
+
+
+def test_oom_events_are_exported_per_container(prometheus):
+    series = instant(prometheus, 'container_oom_events_total{job="kubelet-cadvisor",namespace="kube-system",'
+                                 'container="coredns"}')
+    assert [s["value"][1] for s in series] == ["0"]
+
+
+def dns_load(server_ip: str, count: int) -> float:
+    """Send `count` A queries for kubernetes.default.svc.cluster.local, each awaited; seconds taken."""
+    name = b"".join(bytes([len(part)]) + part for part in b"kubernetes.default.svc.cluster.local".split(b".")) + b"\0"
+    began = time.monotonic()
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2)
+        for query_id in range(count):
+            sock.sendto(struct.pack(">HHHHHH", query_id, 0x0100, 1, 0, 0, 0) + name + b"\0\x01\0\x01", (server_ip, 53))
+            answer, _ = sock.recvfrom(512)
+            assert struct.unpack(">H", answer[:2])[0] == query_id and answer[3] & 0x0F == 0  # our id, NOERROR
+    return time.monotonic() - began
+
+
+def test_evidence_after_a_fixed_load_matches_an_independent_query(cluster, prometheus):
+    (pod,) = cluster.get("pods", namespace="kube-system", selector="k8s-app=kube-dns")
+    seconds = dns_load(pod["status"]["podIP"], QUERIES)
+    print(f"load: {QUERIES} DNS queries in {seconds:.1f}s")
+    time.sleep(max(0.0, prometheus.started + WINDOW + 2 * STEP - time.time()))  # the window fully scraped
+    end = math.floor(time.time() / STEP) * STEP - STEP  # a little in the past: fully scraped
+    spec = {"coredns": CurrentSpec(Resources("100m", "200m", "70Mi", "170Mi"))}
+    short = Policy(min_samples=3, min_history_seconds=WINDOW / 2)
+    (result,) = analyze(prometheus.url, "kube-system", spec, WINDOW, "krr", STEP, end=end, policy=short)
+    selector = 'namespace="kube-system",container="coredns",pod=~"coredns-.*"'
+    cpu = f"max by (pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[{STEP}s]))"
+    memory = f"max by (pod, container) (max_over_time(container_memory_working_set_bytes{{{selector}}}[{STEP}s]))"
+
+    def at_end(promql: str) -> float:
+        (sample,) = requests.get(f"{prometheus.url}/api/v1/query", params={"query": promql, "time": end},
+                                 timeout=10).json()["data"]["result"]
+        return float(sample["value"][1])
+
+    independent = {
+        "cpu_p95": at_end(f"quantile_over_time(0.95, ({cpu})[{WINDOW}s:{STEP}s])"),
+        "memory_max": at_end(f"max_over_time(({memory})[{WINDOW}s:{STEP}s])"),
+        "cpu_samples": at_end(f"count_over_time(({cpu})[{WINDOW}s:{STEP}s])"),
+    }
+    evidence = result.evidence
+    print(f"evidence {evidence}; independent {independent}; recommended {result.recommended}")
+    assert result.recommended is not None, result.reasons
+    assert evidence.cpu_p95 > 0
+    assert evidence.cpu_p95 == pytest.approx(independent["cpu_p95"], rel=0.05)
+    assert evidence.memory_max == pytest.approx(independent["memory_max"], rel=0.05)
+    # the range query includes the window's first instant, a subquery's range does not
+    assert evidence.cpu_samples - independent["cpu_samples"] in (0, 1)
+    assert (evidence.window_seconds, evidence.step_seconds) == (WINDOW, STEP)
