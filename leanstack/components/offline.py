@@ -18,6 +18,7 @@ import yaml
 from pulumi.runtime.mocks import MockMonitor, MockResourceArgs
 
 from leanstack.components.platform import Platform, PlatformArgs
+from leanstack.costing.images import IMAGE_TYPE
 from leanstack.config.schema import StackConfig
 from leanstack.images.source import ImageContents
 
@@ -39,7 +40,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: MockResourceArgs):
         self.registered.append(args)
         state = dict(args.inputs)
-        if args.typ == "docker-build:index:Image":
+        if args.typ == IMAGE_TYPE:
             (tag,) = args.inputs["tags"]
             state["digest"] = fake_digest(tag)
             state["ref"] = f"{tag}@{state['digest']}"
