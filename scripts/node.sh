@@ -681,6 +681,9 @@ cmd_up() {
   { cluster_objects; echo ---; metrics_server_objects; } | kc apply -f - >/dev/null
   kubelet_up
   kube_proxy_up
+  # kube-router exits at once if its node object does not exist yet (a cold start: the kubelet
+  # registers it a few seconds after it starts), and pods then resolve no names.
+  wait_for 60 "node $NAME registered" kc get node "$NAME"
   kube_router_up
   relay_up
   wait_for 120 "node $NAME Ready" node_ready
