@@ -187,6 +187,9 @@ def rightsize(
     until: Optional[str] = typer.Option(None, "--until", help="End of the window: RFC 3339 or Unix seconds (default: now). "
                                         "Two runs with the same --until read the same samples."),
     strategy: str = typer.Option("krr", "--strategy", help="krr (Robusta KRR simple) or vpa (the VPA recommender)."),
+    min_samples: int = typer.Option(100, "--min-samples", min=1, help="Leave a service alone with fewer CPU or memory "
+                                    "samples than this (KRR's points_required)."),
+    min_history: str = typer.Option("3h", "--min-history", help="Leave a service alone with less history than this."),
     output: ReportFormat = typer.Option(None, "--format", "-f", help="table (default in a terminal), markdown or json."),
     write: bool = typer.Option(False, "--write", help="Write the recommended values into Pulumi.<stack>.yaml."),
     work_dir: Path = WORK_DIR,
@@ -194,7 +197,7 @@ def rightsize(
     """Recommend requests, limits and HPA replicas from observed usage, and what the change would cost."""
     from leanstack.config.stack_file import load_stack_file, stack_file_name
     from leanstack.costing.output import print_table, to_markdown
-    from leanstack.rightsize import STRATEGIES, PrometheusError, aligned_end, analyze, parse_instant
+    from leanstack.rightsize import STRATEGIES, Policy, PrometheusError, aligned_end, analyze, parse_instant
     from leanstack.rightsize import report as rightsize_report
     from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
 
@@ -202,6 +205,7 @@ def rightsize(
     if strategy not in STRATEGIES:
         raise typer.BadParameter(f"{strategy!r} is not one of: {', '.join(STRATEGIES)}", param_hint="--strategy")
     window_seconds, step_seconds = _duration(window, "--window"), _duration(step, "--step")
+    policy = Policy(min_samples=min_samples, min_history_seconds=_duration(min_history, "--min-history"))
     if step_seconds >= window_seconds:
         raise typer.BadParameter(f"{step} is not shorter than --window {window}", param_hint="--step")
     try:
@@ -216,7 +220,7 @@ def rightsize(
     try:
         with err.status(f"reading {len(config.services)} services' usage over {window} from {prometheus} ..."):
             recommendations = analyze(prometheus, config.namespace, current_specs(config), window_seconds,
-                                      strategy, step_seconds, end=end)
+                                      strategy, step_seconds, end=end, policy=policy)
     except PrometheusError as error:
         raise _fail(err, str(error), 1)
     try:

@@ -17,9 +17,16 @@ Queries, per step (default 5m, a parameter):
           than `sum by`: a kubelet scraped by two jobs exports the same container twice.
   memory  max by (pod, container) (max_over_time(container_memory_working_set_bytes[step]))
           the peak within each step, so a short spike between step points is not missed.
-  restarts and OOM kills from kube-state-metrics, sampled per step: the restart counter's
-  increases (reset-aware, see _count_restarts) and, for each increase, whether
+  restarts and OOM kills from kube-state-metrics where it runs, sampled per step: the restart
+  counter's increases (reset-aware, see _count_restarts) and, for each increase, whether
   kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} was 1 at that point.
+  Where no kube-state-metrics series exist, from the kubelet's own series (KUBELET_* below):
+  restarts are the changes of container_start_time_seconds (/metrics/resource keeps one series
+  per container whose value is each run's start), and a restart is an OOM kill when, in the same
+  step, the pod's memory cgroup hit its limit (cAdvisor's pod-level container_memory_failcnt rose).
+  cAdvisor's container_oom_events_total would name the kill directly, but it is counted on the
+  killed container's own cgroup, which the runtime removes with the container before a scrape
+  can see it (measured on the real node: the series leaves with its value still 0).
 
 Before any recommendation, check_coverage turns the two ways a whole answer can be empty or short
 into one line: no samples for any service (series under other label names, e.g. cAdvisor's old
@@ -53,6 +60,15 @@ EXPECTED_LABELS = ("namespace", "pod", "container")
 # One series of the memory metric, any labels: what the scrape job actually attaches.
 LABEL_PROBE = "topk(1, last_over_time(container_memory_working_set_bytes[{window}s]))"
 OOM_QUERY = 'max by (pod, container) (kube_pod_container_status_last_terminated_reason{{{selector},reason="OOMKilled"}})'
+# Restarts in each step (t - step, t], the change across its left edge included: changes() over
+# two steps less the changes within the previous step; `or` covers a pod whose series began in it.
+KUBELET_RESTARTS_QUERY = (
+    "max by (pod, container) ((changes(container_start_time_seconds{{{selector}}}[{double_step}s])"
+    " - changes(container_start_time_seconds{{{selector}}}[{step}s] offset {step}s))"
+    " or changes(container_start_time_seconds{{{selector}}}[{step}s]))"
+)
+# The pod's own cgroup (no container, no image: the sandbox has an image): it outlives the container the kernel killed.
+KUBELET_LIMIT_HITS_QUERY = 'max by (pod) (container_memory_failcnt{{{pod_selector},container="",image=""}})'
 
 
 class PrometheusError(RuntimeError):
@@ -129,9 +145,12 @@ def _chunks(start: float, end: float, step: float, max_points: int) -> Iterable[
         chunk_start = chunk_end + step
 
 
+def _pod_selector(namespace: str, services: Sequence[str]) -> str:
+    return f'namespace="{namespace}",pod=~"({"|".join(services)})-.*"'
+
+
 def _selector(namespace: str, services: Sequence[str]) -> str:
-    alternatives = "|".join(services)
-    return f'namespace="{namespace}",container=~"{alternatives}",pod=~"({alternatives})-.*"'
+    return f'{_pod_selector(namespace, services)},container=~"{"|".join(services)}"'
 
 
 def _by_service(
@@ -172,6 +191,44 @@ def _count_restarts(restarts: PodSeries, oom_flags: Optional[PodSeries]) -> tupl
     return restarts_total, oom_kills, last_oom_at
 
 
+def _count_kubelet_restarts(per_step: PodSeries, failures: Optional[PodSeries], window_start: float,
+                            step_seconds: float) -> tuple[int, int, Optional[float]]:
+    """Restarts, OOM kills and the last OOM time from a pod's restarts per step and its pod cgroup's
+    memory-limit failure count.
+
+    The kubelet starts the next container only after its back-off (10 s, doubling to 5 min), so a
+    kill and the restart it causes often fall in different steps, and cAdvisor refreshes a cgroup's
+    counters only every 10-15 s (housekeeping), so the rise can also be stamped a step after the
+    restart. A restart is an OOM kill when the count rose after the rises earlier restarts claimed
+    and at most one step after its own step: the run that ended hit its limit. The first sample of
+    a series that begins before the window stands for the time before it and is not counted.
+    """
+    rises = []
+    if failures is not None:
+        previous = 0.0 if failures.timestamps and failures.timestamps[0] > window_start else None
+        for timestamp, value in zip(failures.timestamps, failures.values):
+            if previous is not None and value > previous:
+                rises.append(timestamp)
+            previous = value
+    skip_first = bool(per_step.timestamps) and per_step.timestamps[0] <= window_start
+    restarts = oom_kills = 0
+    last_oom_at = None
+    unmatched = 0  # index of the first rise no restart has claimed yet
+    for index, (timestamp, value) in enumerate(zip(per_step.timestamps, per_step.values)):
+        count = int(round(value))
+        if not count or (skip_first and index == 0):
+            continue
+        restarts += count
+        claimed = unmatched
+        while claimed < len(rises) and rises[claimed] <= timestamp + step_seconds:
+            claimed += 1
+        if claimed > unmatched:
+            oom_kills += count
+            last_oom_at = timestamp
+            unmatched = claimed
+    return restarts, oom_kills, last_oom_at
+
+
 def aligned_end(end: float, step_seconds: float) -> float:
     """The window's end, aligned down to a whole step so every run evaluates the same instants."""
     return math.floor(end / step_seconds) * step_seconds
@@ -201,18 +258,27 @@ def fetch_usage(
         dropped = dict.fromkeys(batch, 0)
 
         def ask(template: str) -> dict[str, dict[str, PodSeries]]:
-            promql = template.format(selector=selector, step=f"{step_seconds:g}")
+            promql = template.format(selector=selector, step=f"{step_seconds:g}", double_step=f"{2 * step_seconds:g}")
             return _by_service(client.query_range(promql, start, end, step_seconds, max_points), batch, dropped)
 
         cpu, memory, restarts, oom = ask(CPU_QUERY), ask(MEMORY_QUERY), ask(RESTARTS_QUERY), ask(OOM_QUERY)
+        source = "kube-state-metrics"
+        counts = {service: [_count_restarts(series, oom[service].get(pod)) for pod, series in restarts[service].items()]
+                  for service in batch}
+        if not any(restarts.values()):
+            source = "kubelet"
+            limit_hits = client.query_range(
+                KUBELET_LIMIT_HITS_QUERY.format(pod_selector=_pod_selector(namespace, batch)), start, end, step_seconds, max_points)
+            failures = {labels.get("pod", ""): series for labels, series, _ in limit_hits}
+            counts = {service: [_count_kubelet_restarts(series, failures.get(pod), start, step_seconds) for pod, series in pods.items()]
+                      for service, pods in ask(KUBELET_RESTARTS_QUERY).items()}
         for service in batch:
-            counts = [_count_restarts(series, oom[service].get(pod)) for pod, series in restarts[service].items()]
-            oom_times = [at for _, _, at in counts if at is not None]
+            oom_times = [at for _, _, at in counts[service] if at is not None]
             result[service] = ServiceUsage(
                 service=service, namespace=namespace, window_start=start, window_end=end, step_seconds=step_seconds,
                 cpu_cores=cpu[service], memory_bytes=memory[service],
-                restarts=sum(c[0] for c in counts), oom_kills=sum(c[1] for c in counts),
-                last_oom_at=max(oom_times, default=None), dropped_samples=dropped[service],
+                restarts=sum(c[0] for c in counts[service]), oom_kills=sum(c[1] for c in counts[service]),
+                last_oom_at=max(oom_times, default=None), dropped_samples=dropped[service], restart_source=source,
             )
     return result
 

@@ -30,7 +30,8 @@ class ServiceUsage:
     cpu_cores: per pod, the average CPU usage over each step (rate of the usage counter).
     memory_bytes: per pod, the highest working set within each step (max_over_time).
     restarts / oom_kills: increases of the restart counter within the window, and those of them
-    whose termination reason was OOMKilled; last_oom_at is when the last one was seen.
+    whose termination reason was OOMKilled; last_oom_at is when the last one was seen;
+    restart_source: where those came from ("kube-state-metrics", else "kubelet": see metrics.py).
     dropped_samples: NaN/Inf samples Prometheus returned, left out of every figure.
     """
 
@@ -45,6 +46,7 @@ class ServiceUsage:
     oom_kills: int = 0
     last_oom_at: Optional[float] = None
     dropped_samples: int = 0
+    restart_source: str = "kube-state-metrics"
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,7 @@ class Evidence:
     restarts: int = 0
     oom_kills: int = 0
     dropped_samples: int = 0
+    restart_source: str = "kube-state-metrics"
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,7 @@ def evidence_of(usage: ServiceUsage) -> Evidence:
         restarts=usage.restarts,
         oom_kills=usage.oom_kills,
         dropped_samples=usage.dropped_samples,
+        restart_source=usage.restart_source,
     )
 
 

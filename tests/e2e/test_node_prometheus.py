@@ -5,27 +5,35 @@ scripts/node.sh at its port 10250, /metrics/cadvisor and /metrics/resource, with
 token bound to nodes/metrics only (leanstack.rightsize.local_prometheus.kubelet_scrape_config says
 why not the apiserver's node proxy). Checked: both jobs up; CoreDNS (always running on the real node)
 has container-level CPU and memory series under namespace/pod/container, read by fetch_usage; the
-OOM counter rightsize's evidence can use without kube-state-metrics is exported per container; after a
+kubelet series that stand in for kube-state-metrics (start times, limit failures) are scraped; after a
 fixed load (QUERIES DNS lookups sent to CoreDNS's pod from here), `analyze`'s evidence for CoreDNS
 equals an independent PromQL query (subqueries over the same window and step) within 5%.
+
+OOM kills without kube-state-metrics: the sample worker's test-only leak grows it past its memory
+limit, the kernel kills it and the kubelet restarts it; `leanstack rightsize`, reading only the
+kubelet's series, reports each kill the API reports and raises the worker's memory.
 """
 
 from __future__ import annotations
 
+import calendar
 import json
 import math
 import shutil
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
 import requests
 
-from leanstack.rightsize import CurrentSpec, Policy, PrometheusClient, Resources, analyze, fetch_usage
+from leanstack.kube.quantities import parse_quantity
+from leanstack.rightsize import CurrentSpec, Policy, PrometheusClient, Resources, aligned_end, analyze, fetch_usage
 from leanstack.rightsize.local_prometheus import KUBELET_JOBS, LocalPrometheus, kubelet_scrape_config
-from tests.e2e.live import unique_namespace, wait_for
-from tests.e2e.node import NODE_IP, NODE_NAME
+from tests.e2e.conftest import make_project
+from tests.e2e.live import ROOT, unique_namespace, wait_for
+from tests.e2e.node import NODE_IP, NODE_NAME, point_at_real_node
 
 pytestmark = pytest.mark.e2e
 
@@ -95,10 +103,14 @@ def test_container_level_series_reach_fetch_usage(prometheus):
                                    f'pod="{pod}",container="coredns"}}')
 
 
-def test_oom_events_are_exported_per_container(prometheus):
-    series = instant(prometheus, 'container_oom_events_total{job="kubelet-cadvisor",namespace="kube-system",'
-                                 'container="coredns"}')
-    assert [s["value"][1] for s in series] == ["0"]
+def test_the_kubelet_series_that_stand_in_for_kube_state_metrics_are_scraped(prometheus):
+    """Restarts and OOM kills without kube-state-metrics (leanstack.rightsize.metrics): each container's
+    start time from /metrics/resource, and the pod cgroup's memory-limit failure count from cAdvisor."""
+    start_times = 'container_start_time_seconds{job="kubelet-resource",namespace="kube-system",container="coredns"}'
+    limit_hits = 'container_memory_failcnt{job="kubelet-cadvisor",namespace="kube-system",pod=~"coredns-.*",container="",image=""}'
+    for promql in (start_times, limit_hits):
+        (series,) = wait_for(lambda: instant(prometheus, promql), 60, promql)
+        assert float(series["value"][1]) >= 0
 
 
 def dns_load(server_ip: str, count: int) -> float:
@@ -146,3 +158,57 @@ def test_evidence_after_a_fixed_load_matches_an_independent_query(cluster, prome
     # the range query includes the window's first instant, a subquery's range does not
     assert evidence.cpu_samples - independent["cpu_samples"] in (0, 1)
     assert (evidence.window_seconds, evidence.step_seconds) == (WINDOW, STEP)
+
+
+LEAK_MIB_PER_S = 4  # the worker is Ready within seconds and reaches dev's 192Mi limit in about 40 s
+
+
+def worker_pod(cluster, namespace: str) -> dict:
+    (pod,) = cluster.get("pods", namespace=namespace, selector="app.kubernetes.io/name=worker")
+    return pod
+
+
+def worker_status(cluster, namespace: str) -> dict:
+    return worker_pod(cluster, namespace)["status"]["containerStatuses"][0]
+
+
+def test_oom_kills_seen_in_the_kubelets_series_raise_the_workers_memory(tmp_path, cluster, prometheus):
+    project = make_project(tmp_path)
+    namespace = unique_namespace("oom")
+
+    def configure(config: dict) -> None:
+        point_at_real_node(config, cluster, namespace, await_timeout=300)
+        config["services"]["worker"]["env"]["WORKER_TEST_LEAK_MIB_PER_S"] = str(LEAK_MIB_PER_S)
+    project.edit_config("dev", configure)
+    project.up("dev")
+    try:
+        def killed_twice():
+            status = worker_status(cluster, namespace)
+            reason = status["lastState"].get("terminated", {}).get("reason")
+            return status["restartCount"] >= 2 and reason == "OOMKilled"
+        wait_for(killed_twice, 300, "the worker OOM-killed twice")
+        killed = worker_status(cluster, namespace)["restartCount"]
+        created = calendar.timegm(time.strptime(worker_pod(cluster, namespace)["metadata"]["creationTimestamp"],
+                                                "%Y-%m-%dT%H:%M:%SZ"))
+    finally:
+        project.stack("dev").destroy()
+    # the pods are gone; their last samples are in Prometheus once the step after them is scraped
+    time.sleep(max(0.0, aligned_end(time.time(), STEP) + STEP + 2 * SCRAPE - time.time()))
+    end = aligned_end(time.time(), STEP)
+    window = end - aligned_end(created, STEP)  # from the worker's first run: the data begins there
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "leanstack.cli", "rightsize", "--stack", "dev",
+         "--prometheus", prometheus.url, "--window", f"{window:.0f}s", "--step", f"{STEP}s", "--until", f"{end:.0f}",
+         "--min-samples", "3", "--min-history", "60s", "--format", "json", "--work-dir", str(project.directory)],
+        capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    (worker,) = [r for r in json.loads(result.stdout)["recommendations"] if r["service"] == "worker"]
+    evidence = worker["evidence"]
+    print(f"\nAPI: {killed} restarts (last OOMKilled); rightsize evidence {evidence}; recommended {worker['recommended']}")
+    assert evidence["restart_source"] == "kubelet"
+    # the API's count was read before destroy; one more kill may have come before the pods went
+    assert killed <= evidence["restarts"] <= killed + 1
+    assert evidence["oom_kills"] == evidence["restarts"]
+    limit = parse_quantity(worker["current"]["memory_limit"])
+    assert parse_quantity(worker["recommended"]["memory_request"]) >= limit * 6 / 5
+    assert any("OOM kill" in reason for reason in worker["reasons"])

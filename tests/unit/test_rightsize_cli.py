@@ -58,3 +58,9 @@ def test_a_service_scaled_to_zero_is_named_and_nothing_is_written(tmp_path):
     (line,) = result.output.splitlines()
     assert line == "Pulumi.prod.yaml: services.worker.autoscaling.min_replicas: 0 is out of range; must be >= 1"
     assert (tmp_path / "Pulumi.prod.yaml").read_text() == text
+
+
+def test_a_bad_min_history_is_refused_before_anything_is_asked(tmp_path):
+    result = invoke(tmp_path, "--prometheus", "http://127.0.0.1:9", "--min-history", "an hour")
+    assert result.exit_code == 2
+    assert "--min-history" in result.output and "'an hour' is not a duration" in result.output

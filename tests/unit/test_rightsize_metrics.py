@@ -6,6 +6,7 @@ import json
 import threading
 from array import array
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -19,8 +20,10 @@ class Stub(BaseHTTPRequestHandler):
     reply: tuple[int, str, str] = (200, "application/json", "{}")
 
     def do_POST(self):  # noqa: N802 - http.server's naming
-        self.rfile.read(int(self.headers["Content-Length"]))
-        status, kind, body = self.server.reply
+        query = parse_qs(self.rfile.read(int(self.headers["Content-Length"])).decode()).get("query", [""])[0]
+        # a metric name in the query picks its own reply; any other query gets `reply`
+        replies = getattr(self.server, "by_metric", {})
+        status, kind, body = next((r for metric, r in replies.items() if metric in query), self.server.reply)
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.end_headers()
@@ -90,6 +93,33 @@ def test_restart_counter_resets_and_oom_flags(stub):
     assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (4, 4, 900.0)
 
 
+def test_without_kube_state_metrics_restarts_and_oom_kills_come_from_the_kubelet(stub):
+    stub.reply = (200, "application/json", matrix())  # no kube-state-metrics series at all
+    container = {"pod": "api-1", "container": "api"}
+    stub.by_metric = {
+        # restarts per step, as KUBELET_RESTARTS_QUERY counts them
+        "container_start_time_seconds": (200, "application/json", matrix(
+            {"metric": container, "values": [[0, "0"], [300, "2"], [600, "0"], [900, "1"]]})),
+        # the pod cgroup hit its memory limit during the step ending at 300 only
+        "container_memory_failcnt": (200, "application/json", matrix(
+            {"metric": {"pod": "api-1"}, "values": [[0, "5"], [300, "9"], [600, "9"], [900, "9"]]})),
+    }
+    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 900, 300, end=900)["api"]
+    assert (usage.restarts, usage.oom_kills, usage.last_oom_at, usage.restart_source) == (3, 2, 300.0, "kubelet")
+
+
+def test_a_pod_created_inside_the_window_counts_its_first_limit_hit(stub):
+    stub.reply = (200, "application/json", matrix())
+    stub.by_metric = {
+        "container_start_time_seconds": (200, "application/json", matrix(
+            {"metric": {"pod": "api-2", "container": "api"}, "values": [[600, "1"], [900, "0"]]})),
+        "container_memory_failcnt": (200, "application/json", matrix(
+            {"metric": {"pod": "api-2"}, "values": [[600, "3"], [900, "3"]]})),
+    }
+    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 900, 300, end=900)["api"]
+    assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (1, 1, 600.0)
+
+
 def test_chunks_cover_the_window_once():
     chunks = list(_chunks(0, 3000, 300, 4))
     assert chunks == [(0, 900), (1200, 2100), (2400, 3000)]
@@ -141,3 +171,18 @@ def test_a_window_longer_than_the_data_says_how_much_there_is():
         "the window starts at 1970-01-01T00:00:00Z but the earliest sample of any service is at "
         "1970-01-01T01:00:00Z: there are 1.0h of data; use a --window of at most 1h")
     assert short_window_problem({}) is None
+
+
+def test_a_kill_counts_for_the_restart_that_follows_it_after_the_back_off(stub):
+    # killed in the step ending at 300 (the limit failures rose), restarted after the back-off in
+    # the step ending at 900; a plain restart (no rise) at 1200
+    stub.reply = (200, "application/json", matrix())
+    stub.by_metric = {
+        "container_start_time_seconds": (200, "application/json", matrix(
+            {"metric": {"pod": "api-1", "container": "api"},
+             "values": [[0, "0"], [300, "0"], [600, "0"], [900, "1"], [1200, "1"]]})),
+        "container_memory_failcnt": (200, "application/json", matrix(
+            {"metric": {"pod": "api-1"}, "values": [[0, "2"], [300, "7"], [600, "7"], [900, "7"], [1200, "7"]]})),
+    }
+    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 1200, 300, end=1200)["api"]
+    assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (2, 1, 900.0)

@@ -18,6 +18,7 @@ import redis
 
 from worker.__main__ import Worker, handle
 from worker.config import Config, database_password
+from worker.leak import MIB, Leak
 
 
 class FakeRedis:
@@ -117,3 +118,17 @@ def test_the_database_password_comes_from_its_file_and_falls_back_to_the_env(tmp
     assert database_password({**env, "DATABASE_PASSWORD_FILE": str(secret)}) == "from-file"
     assert database_password({}) is None
     assert "from-file" not in repr(Config(database_password="from-file"))
+
+
+def test_the_test_only_leak_is_off_by_default_and_grows_at_its_rate():
+    assert Worker(Config(), client=FakeRedis()).leak is None
+    assert Config.from_env().test_leak_mib_per_s == 0.0
+    now = [100.0]
+    leak = Leak(4, clock=lambda: now[0])
+    assert leak.grow() == 0
+    now[0] += 2.5
+    assert leak.grow() == 10 * MIB and len(leak.held[-1]) == 10 * MIB and not any(leak.held[-1][:4096])
+    now[0] += 0.5
+    assert leak.grow() == 12 * MIB
+    with pytest.raises(ValueError, match="WORKER_TEST_LEAK_MIB_PER_S must be >= 0"):
+        Leak(-1)

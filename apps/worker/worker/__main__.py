@@ -21,6 +21,7 @@ import psycopg
 import redis
 
 from .config import Config
+from .leak import Leak
 from .store import Store
 
 log = logging.getLogger("worker")
@@ -64,12 +65,15 @@ class Worker:
         )
         self.stopping = False
         self.processed = 0
+        self.leak = Leak(cfg.test_leak_mib_per_s) if cfg.test_leak_mib_per_s else None
 
     def stop(self, signum: int, _frame=None) -> None:
         log.info("signal %s: finishing current job, then exiting", signal.Signals(signum).name)
         self.stopping = True
 
     def run_once(self) -> bool:
+        if self.leak:
+            self.leak.grow()
         item = self.r.brpop([self.cfg.queue], timeout=self.cfg.poll_timeout_s)
         beat(self.cfg.heartbeat_file)
         if item is None:

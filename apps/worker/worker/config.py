@@ -28,6 +28,8 @@ class Config:
     database_user: str = "postgres"
     database_name: str = "postgres"
     database_password: Optional[str] = field(default=None, repr=False)
+    # Test-only (worker.leak): 0 leaks nothing.
+    test_leak_mib_per_s: float = 0.0
 
     @classmethod
     def from_env(cls) -> "Config":
@@ -44,6 +46,7 @@ class Config:
             database_user=env.get("DATABASE_USER", cls.database_user),
             database_name=env.get("DATABASE_NAME", cls.database_name),
             database_password=database_password(env),
+            test_leak_mib_per_s=float(env.get("WORKER_TEST_LEAK_MIB_PER_S", cls.test_leak_mib_per_s)),
         )
 
 
