@@ -78,7 +78,8 @@ class Kubernetes(Strict):
 
 
 class LimitRangeDefaults(Strict):
-    """Defaults for containers that state nothing (e.g. injected sidecars)."""
+    """Defaults for containers that state nothing (e.g. injected sidecars); each is capped at the
+    largest limit the stack's own containers set (the LimitRange's max)."""
 
     default_request: Requests = Requests(cpu="50m", memory="64Mi", ephemeral_storage="64Mi")
     default_limit: Limits = Limits(cpu="250m", memory="256Mi", ephemeral_storage="256Mi")

@@ -46,13 +46,22 @@ def resource_quota(context: NamespaceContext) -> dict:
     return {**context.scope.header("ResourceQuota", names.QUOTA), "spec": {"hard": hard}}
 
 
+def _at_most(amounts: dict[str, str], caps: dict[str, str]) -> dict[str, str]:
+    return {name: min(amount, caps[name], key=parse_quantity) for name, amount in amounts.items()}
+
+
 def limit_range(context: NamespaceContext) -> dict:
+    """Defaults for containers that state nothing, capped so that defaultRequest <= default <= max
+    (the API refuses a LimitRange otherwise): once right-sizing cuts every declared limit below the
+    configured default, the default follows the largest limit the stack's own containers set."""
     defaults = context.limit_range
+    most = largest_limits(context.workloads)
+    default = _at_most({RESOURCE_KEYS[k]: getattr(defaults.default_limit, k) for k in RESOURCE_KEYS}, most)
     container = {
         "type": "Container",
-        "default": {RESOURCE_KEYS[k]: getattr(defaults.default_limit, k) for k in RESOURCE_KEYS},
-        "defaultRequest": {RESOURCE_KEYS[k]: getattr(defaults.default_request, k) for k in RESOURCE_KEYS},
-        "max": largest_limits(context.workloads),
+        "default": default,
+        "defaultRequest": _at_most({RESOURCE_KEYS[k]: getattr(defaults.default_request, k) for k in RESOURCE_KEYS}, default),
+        "max": most,
     }
     limits = [container]
     claims = [s.storage.size for s in context.workloads if s.storage is not None]

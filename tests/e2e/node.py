@@ -9,14 +9,19 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator, Optional
 
+import requests
+
 from leanstack.config.schema import StackConfig
 from leanstack.kube import labels
+from leanstack.rightsize.local_prometheus import LocalPrometheus, kubelet_scrape_config
 from leanstack.scan import reachability as r
 from tests.e2e.live import Cluster, unique_namespace, wait_for
 from tools import registry
@@ -224,3 +229,61 @@ def probe_peers(cluster: Cluster, config: StackConfig) -> Iterator[tuple[dict, d
     finally:
         cluster.kubectl("-n", config.ingress_namespace, "delete", "pod", ingress["metadata"]["name"], "--wait=false")
         cluster.kubectl("delete", "namespace", outsider_ns, "--wait=false")
+
+
+# --- Prometheus scraping the node's kubelet ------------------------------------------------------
+
+METRICS_READER = "leanstack-e2e-kubelet-metrics"
+
+
+def metrics_reader_rbac(namespace: str) -> str:
+    """A ServiceAccount allowed to GET the kubelet's metrics and nothing else."""
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [
+        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "prometheus", "namespace": namespace}},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": METRICS_READER},
+         "rules": [{"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]}]},
+        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": METRICS_READER},
+         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": METRICS_READER},
+         "subjects": [{"kind": "ServiceAccount", "name": "prometheus", "namespace": namespace}]},
+    ]})
+
+
+@contextmanager
+def kubelet_prometheus(cluster: Cluster, work: Path, scrape_seconds: int) -> Iterator[LocalPrometheus]:
+    """Debian's Prometheus on 127.0.0.1 scraping the node's kubelet (/metrics/cadvisor and
+    /metrics/resource) with a token bound to nodes/metrics only; `started` is when it began."""
+    if not shutil.which("prometheus"):
+        raise RuntimeError("prometheus not installed: run scripts/prometheus.sh")
+    work.mkdir(parents=True, exist_ok=True)
+    namespace = unique_namespace("prom")
+    cluster.kubectl("create", "namespace", namespace)
+    cluster.kubectl("apply", "-f", "-", stdin=metrics_reader_rbac(namespace))
+    token = work / "token"
+    token.write_text(cluster.kubectl("create", "token", "prometheus", "-n", namespace, "--duration=1h").stdout.strip())
+    ca = cluster.directory / "node" / "kubelet" / "pki" / "kubelet.crt"  # the kubelet's self-signed serving cert
+    server = LocalPrometheus(work / "data", config=kubelet_scrape_config(NODE_IP, NODE_NAME, ca, token, scrape_seconds))
+    server.start()
+    server.started = time.time()
+    try:
+        yield server
+    finally:
+        server.stop()
+        cluster.kubectl("delete", "clusterrolebinding,clusterrole", METRICS_READER, "--ignore-not-found")
+
+
+def independent_evidence(url: str, namespace: str, service: str, window: float, step: float, end: float) -> dict[str, float]:
+    """p95 CPU, max memory and the CPU sample count of a service's container over the window, asked
+    of Prometheus directly (subqueries), not through leanstack.rightsize."""
+    selector = f'namespace="{namespace}",container="{service}",pod=~"{service}-.*"'
+    cpu = f"max by (pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[{step:g}s]))"
+    memory = f"max by (pod, container) (max_over_time(container_memory_working_set_bytes{{{selector}}}[{step:g}s]))"
+
+    def at_end(promql: str) -> float:
+        answer = requests.get(f"{url}/api/v1/query", params={"query": promql, "time": end}, timeout=10).json()
+        return max(float(sample["value"][1]) for sample in answer["data"]["result"])
+
+    return {
+        "cpu_p95": at_end(f"quantile_over_time(0.95, ({cpu})[{window:g}s:{step:g}s])"),
+        "memory_max": at_end(f"max_over_time(({memory})[{window:g}s:{step:g}s])"),
+        "cpu_samples": at_end(f"count_over_time(({cpu})[{window:g}s:{step:g}s])"),
+    }

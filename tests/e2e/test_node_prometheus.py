@@ -19,7 +19,6 @@ from __future__ import annotations
 import calendar
 import json
 import math
-import shutil
 import socket
 import struct
 import subprocess
@@ -30,10 +29,10 @@ import requests
 
 from leanstack.kube.quantities import parse_quantity
 from leanstack.rightsize import CurrentSpec, Policy, PrometheusClient, Resources, aligned_end, analyze, fetch_usage
-from leanstack.rightsize.local_prometheus import KUBELET_JOBS, LocalPrometheus, kubelet_scrape_config
+from leanstack.rightsize.local_prometheus import KUBELET_JOBS, LocalPrometheus
 from tests.e2e.conftest import make_project
 from tests.e2e.live import ROOT, unique_namespace, wait_for
-from tests.e2e.node import NODE_IP, NODE_NAME, point_at_real_node
+from tests.e2e.node import independent_evidence, kubelet_prometheus, point_at_real_node
 
 pytestmark = pytest.mark.e2e
 
@@ -41,40 +40,10 @@ SCRAPE = 5
 STEP = 30  # cAdvisor stamps its own samples, up to 15 s apart (housekeeping), whatever the scrape rate
 WINDOW = 150
 QUERIES = 20000  # the fixed load: DNS queries to CoreDNS, one at a time
-READER = "leanstack-e2e-kubelet-metrics"
-
-
-def rbac(namespace: str) -> str:
-    """A ServiceAccount allowed to GET the kubelet's metrics and nothing else."""
-    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "prometheus", "namespace": namespace}},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": READER},
-         "rules": [{"apiGroups": [""], "resources": ["nodes/metrics"], "verbs": ["get"]}]},
-        {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": {"name": READER},
-         "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": READER},
-         "subjects": [{"kind": "ServiceAccount", "name": "prometheus", "namespace": namespace}]},
-    ]})
-
-
 @pytest.fixture(scope="module")
 def prometheus(cluster, tmp_path_factory):
-    if not shutil.which("prometheus"):
-        pytest.fail("prometheus not installed: run scripts/prometheus.sh")
-    namespace = unique_namespace("prom")
-    cluster.kubectl("create", "namespace", namespace)
-    cluster.kubectl("apply", "-f", "-", stdin=rbac(namespace))
-    work = tmp_path_factory.mktemp("node-prometheus")
-    token = work / "token"
-    token.write_text(cluster.kubectl("create", "token", "prometheus", "-n", namespace, "--duration=1h").stdout.strip())
-    ca = cluster.directory / "node" / "kubelet" / "pki" / "kubelet.crt"  # the kubelet's self-signed serving cert
-    server = LocalPrometheus(work / "data", config=kubelet_scrape_config(NODE_IP, NODE_NAME, ca, token, SCRAPE))
-    server.start()
-    server.started = time.time()
-    try:
+    with kubelet_prometheus(cluster, tmp_path_factory.mktemp("node-prometheus"), SCRAPE) as server:
         yield server
-    finally:
-        server.stop()
-        cluster.kubectl("delete", "clusterrolebinding,clusterrole", READER, "--ignore-not-found")
 
 
 def instant(prometheus: LocalPrometheus, promql: str) -> list[dict]:
@@ -135,20 +104,7 @@ def test_evidence_after_a_fixed_load_matches_an_independent_query(cluster, prome
     spec = {"coredns": CurrentSpec(Resources("100m", "200m", "70Mi", "170Mi"))}
     short = Policy(min_samples=3, min_history_seconds=WINDOW / 2)
     (result,) = analyze(prometheus.url, "kube-system", spec, WINDOW, "krr", STEP, end=end, policy=short)
-    selector = 'namespace="kube-system",container="coredns",pod=~"coredns-.*"'
-    cpu = f"max by (pod, container) (rate(container_cpu_usage_seconds_total{{{selector}}}[{STEP}s]))"
-    memory = f"max by (pod, container) (max_over_time(container_memory_working_set_bytes{{{selector}}}[{STEP}s]))"
-
-    def at_end(promql: str) -> float:
-        (sample,) = requests.get(f"{prometheus.url}/api/v1/query", params={"query": promql, "time": end},
-                                 timeout=10).json()["data"]["result"]
-        return float(sample["value"][1])
-
-    independent = {
-        "cpu_p95": at_end(f"quantile_over_time(0.95, ({cpu})[{WINDOW}s:{STEP}s])"),
-        "memory_max": at_end(f"max_over_time(({memory})[{WINDOW}s:{STEP}s])"),
-        "cpu_samples": at_end(f"count_over_time(({cpu})[{WINDOW}s:{STEP}s])"),
-    }
+    independent = independent_evidence(prometheus.url, "kube-system", "coredns", WINDOW, STEP, end)
     evidence = result.evidence
     print(f"evidence {evidence}; independent {independent}; recommended {result.recommended}")
     assert result.recommended is not None, result.reasons

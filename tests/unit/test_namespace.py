@@ -48,6 +48,18 @@ def test_limit_range_defaults_and_caps_containers_at_the_largest_declared_limits
     assert claim == {"type": "PersistentVolumeClaim", "max": {"storage": "2Gi"}}
 
 
+def test_defaults_above_every_declared_limit_are_capped_at_the_largest_one():
+    # right-sized small: no container may use more than 48Mi, below the 256Mi/64Mi defaults
+    small_services = {name: {**service, "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
+                                                      "limits": {"cpu": "40m", "memory": "48Mi"}}}
+                      for name, service in SMALL_STACK["services"].items()}
+    run = run_platform(small_stack(services=small_services), "small")
+    container = run.kind("core/v1:LimitRange")["defaults"]["spec"]["limits"][0]
+    assert container["max"] == {"cpu": "40m", "memory": "48Mi", "ephemeral-storage": "256Mi"}
+    assert container["default"] == {"cpu": "40m", "memory": "48Mi", "ephemeral-storage": "256Mi"}
+    assert container["defaultRequest"] == {"cpu": "40m", "memory": "48Mi", "ephemeral-storage": "64Mi"}
+
+
 def test_all_traffic_is_denied_unless_admitted_and_dns_is_the_only_shared_egress(small):
     policies = small.kind("networking.k8s.io/v1:NetworkPolicy")
     assert policies["default-deny"]["spec"] == {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]}
