@@ -283,6 +283,15 @@ wait_for() {
   done
 }
 readyz() { [ "$(kc get --raw /readyz 2>/dev/null)" = ok ]; }
+# A restarted controller-manager or scheduler acts only once it holds its leader lease: the old
+# process's lease must run out first (15 s), and until then nothing reconciles (no ReplicaSet, no pod).
+leases_renewed_since() {
+  local since=$1 lease renewed
+  for lease in kube-controller-manager kube-scheduler; do
+    renewed=$(kc -n kube-system get lease "$lease" -o jsonpath='{.spec.renewTime}' 2>/dev/null) || return 1
+    [ -n "$renewed" ] && [ "$(date -d "$renewed" +%s)" -ge "$since" ] || return 1
+  done
+}
 nodes_ready() {
   [ "$(kc get nodes -l type=kwok -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' | grep -c '^True$')" -ge "$NODES" ]
 }
@@ -323,6 +332,7 @@ cmd_up() {
   cluster_objects | kc apply -f - >/dev/null
   wait_for 60 "$NODES Ready node(s)" nodes_ready
   wait_for 60 "the default service account" kc -n default get serviceaccount default
+  wait_for 60 "the controller-manager and scheduler holding their leases" leases_renewed_since "$((t0 / 1000000000))"
   "$SCRIPT_DIR/node.sh" up
   local ms=$(( ($(date +%s%N) - t0) / 1000000 ))
   log "ready in $((ms / 1000)).$(printf '%03d' $((ms % 1000))) s: Kubernetes v$KV, $NODES fake node(s), StorageClass standard (default)"
