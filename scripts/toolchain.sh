@@ -39,9 +39,10 @@ HOST_REV="$(sha256sum "$LEANSTACK_ROOT/tools/langhost/main.go" | cut -c1-12)"
 # The source patches carried on the kubernetes provider (tools/k8s-provider, each says why).
 K8S_PATCHES=("$LEANSTACK_ROOT"/tools/k8s-provider/*.patch)
 K8S_REV="$(cat "${K8S_PATCHES[@]}" | sha256sum | cut -c1-12)"
-# The YAML language host's wrapper module (its version is the one its go.mod requires) and the file it adds.
+# The YAML language host's wrapper module (its version is the one its go.mod requires), the file it
+# adds and the patch it carries.
 YAML_SRC="$LEANSTACK_ROOT/tools/yaml-host"
-YAML_REV="$(cat "$YAML_SRC"/go.mod "$YAML_SRC"/go.sum "$YAML_SRC"/*.go | sha256sum | cut -c1-12)"
+YAML_REV="$(cat "$YAML_SRC"/go.mod "$YAML_SRC"/go.sum "$YAML_SRC"/*.go "$YAML_SRC"/*.patch | sha256sum | cut -c1-12)"
 
 T_START=$(date +%s)
 err_trap() { trap 'log "FAILED at line $LINENO (status $?)"' ERR; }
@@ -277,7 +278,8 @@ build_docker_build() {
 # 5. pulumi-language-yaml: runs Pulumi YAML programs (examples/yaml-consumer). Built from the wrapper
 #    module tools/yaml-host with the pulumi pkg/sdk pulumi-yaml requires (against the CLI's it does not
 #    compile; see its go.mod), from a copy of the module with tools/yaml-host/link.go added (the Link call
-#    of `pulumi package add`, which v1.25.0 predates). A language host is found on PATH, like the Python one.
+#    of `pulumi package add`, which v1.25.0 predates) and its patches applied (each says why). A language
+#    host is found on PATH, like the Python one.
 # ---------------------------------------------------------------------------
 build_yaml_host() {
   local w="$WORK/yaml-host" mod=github.com/pulumi/pulumi-yaml version src
@@ -287,6 +289,10 @@ build_yaml_host() {
   src="$(go mod download -json "$mod@$version" | helper module-dir)"
   cp -r "$src" pulumi-yaml && chmod -R u+w pulumi-yaml
   cp "$YAML_SRC/link.go" pulumi-yaml/pkg/server/
+  local p
+  for p in "$YAML_SRC"/*.patch; do
+    patch -d pulumi-yaml -p1 --forward --batch --fuzz=0 < "$p"
+  done
   go mod edit -replace "$mod=./pulumi-yaml"
   go build -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=${version#v}" \
     -o "$BIN/pulumi-language-yaml.tmp" "$mod/cmd/pulumi-language-yaml"
