@@ -19,14 +19,14 @@ IMAGE = "registry.example/shop/api@sha256:" + "1" * 64
 PLAIN_WORKLOAD = {
     "port": 8080.0, "replicas": 2.0,
     "resources": {"requests": {"cpu": "100m", "memory": "128Mi", "ephemeralStorage": "64Mi"},
-                  "limits": {"cpu": "250m", "memory": "256Mi", "ephemeralStorage": "128Mi"}},
+                  "limits": {"cpu": "250m", "memory": "256Mi", "ephemeralStorage": "256Mi"}},
     "probes": {"startup": {"http": {"path": "/health", "port": 8080.0}},
                "readiness": {"http": {"path": "/ready", "port": 8080.0}},
                "liveness": {"http": {"path": "/health", "port": 8080.0}}},
 }
 WORKLOAD = Workload(
     port=8080, replicas=2,
-    resources=Resources(Amounts("100m", "128Mi", "64Mi"), Amounts("250m", "256Mi", "128Mi")),
+    resources=Resources(Amounts("100m", "128Mi", "64Mi"), Amounts("250m", "256Mi", "256Mi")),
     probes=Probes(Probe.http_get("/health", 8080), Probe.http_get("/ready", 8080), Probe.http_get("/health", 8080)),
 )
 KWOK = {"nodeSelector": {"type": "kwok"},

@@ -43,7 +43,10 @@ def _shown(value: Any) -> str:
 
 def bind(cls: type, value: Any, path: str = "") -> Any:
     """`value` as an instance of the dataclass `cls` (an instance of it is returned as it is)."""
-    return _convert(cls, value, path)
+    try:
+        return _convert(cls, value, path)
+    except PlainValueError as error:  # raised afresh here: a traceback the caller sees stays two frames deep
+        raise PlainValueError(error.path, error.reason) from None
 
 
 def _convert(typ: Any, value: Any, path: str) -> Any:
