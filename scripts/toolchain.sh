@@ -6,6 +6,7 @@
 #     + pulumi-language-python-exec and pulumi-resource-pulumi-python (copied from sdk/v3)
 #   - pulumi-resource-kubernetes     (github.com/pulumi/pulumi-kubernetes/provider/v4)
 #   - pulumi-resource-docker-build   (github.com/pulumi/pulumi-docker-build)
+#   - pulumi-language-yaml           (github.com/pulumi/pulumi-yaml, the wrapper module tools/yaml-host)
 # into a cache outside the clone, and registers the providers in a PULUMI_HOME there.
 #
 # Idempotent: a second run finds every binary and stamp and returns in seconds.
@@ -38,6 +39,10 @@ HOST_REV="$(sha256sum "$LEANSTACK_ROOT/tools/langhost/main.go" | cut -c1-12)"
 # The source patches carried on the kubernetes provider (tools/k8s-provider, each says why).
 K8S_PATCHES=("$LEANSTACK_ROOT"/tools/k8s-provider/*.patch)
 K8S_REV="$(cat "${K8S_PATCHES[@]}" | sha256sum | cut -c1-12)"
+# The YAML language host's wrapper module (its version is the one its go.mod requires), the file it
+# adds and the patch it carries.
+YAML_SRC="$LEANSTACK_ROOT/tools/yaml-host"
+YAML_REV="$(cat "$YAML_SRC"/go.mod "$YAML_SRC"/go.sum "$YAML_SRC"/*.go "$YAML_SRC"/*.patch | sha256sum | cut -c1-12)"
 
 T_START=$(date +%s)
 err_trap() { trap 'log "FAILED at line $LINENO (status $?)"' ERR; }
@@ -71,6 +76,7 @@ if [ "${LEANSTACK_TOOLCHAIN_FORCE:-0}" != 1 ]; then
     ex_home="${ORIG_PULUMI_HOME:-$HOME/.pulumi}"
     if [ "$ex_version" = "v$PV" ] &&
        { [ -x "$(dirname "$existing")/pulumi-language-python" ] || PATH="$ORIG_PATH" command -v pulumi-language-python >/dev/null; } &&
+       { [ -x "$(dirname "$existing")/pulumi-language-yaml" ] || PATH="$ORIG_PATH" command -v pulumi-language-yaml >/dev/null; } &&
        has_plugin "$existing" "$ex_home" kubernetes "$KV" &&
        has_plugin "$existing" "$ex_home" docker-build "$DBV"; then
       log "using the pulumi $ex_version already on PATH ($existing) with PULUMI_HOME=$ex_home: nothing to build"
@@ -85,11 +91,11 @@ fi
 # ---------------------------------------------------------------------------
 K8S_PLUGIN="$PULUMI_HOME/plugins/resource-kubernetes-v$KV/pulumi-resource-kubernetes"
 DB_PLUGIN="$PULUMI_HOME/plugins/resource-docker-build-v$DBV/pulumi-resource-docker-build"
-COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV host$HOST_REV db$DB_RECIPE k8s$K8S_REV"
+COMPLETE_KEY="$LEANSTACK_TOOLCHAIN_ID rev$RECIPE_REV host$HOST_REV db$DB_RECIPE k8s$K8S_REV yaml$YAML_REV"
 all_present() {
   local f
   for f in "$BIN/pulumi" "$BIN/pulumi-language-python" "$BIN/pulumi-language-python-exec" \
-           "$BIN/pulumi-resource-pulumi-python" "$K8S_PLUGIN" "$DB_PLUGIN"; do
+           "$BIN/pulumi-resource-pulumi-python" "$BIN/pulumi-language-yaml" "$K8S_PLUGIN" "$DB_PLUGIN"; do
     [ -x "$f" ] || return 1
   done
 }
@@ -268,12 +274,40 @@ build_docker_build() {
   rm -f "$w/pulumi-resource-docker-build"
 }
 
+# ---------------------------------------------------------------------------
+# 5. pulumi-language-yaml: runs Pulumi YAML programs (examples/yaml-consumer). Built from the wrapper
+#    module tools/yaml-host with the pulumi pkg/sdk pulumi-yaml requires (against the CLI's it does not
+#    compile; see its go.mod), from a copy of the module with tools/yaml-host/link.go added (the Link call
+#    of `pulumi package add`, which v1.25.0 predates) and its patches applied (each says why). A language
+#    host is found on PATH, like the Python one.
+# ---------------------------------------------------------------------------
+build_yaml_host() {
+  local w="$WORK/yaml-host" mod=github.com/pulumi/pulumi-yaml version src
+  rm -rf "$w" && mkdir -p "$w" && cd "$w"
+  cp "$YAML_SRC/go.mod" "$YAML_SRC/go.sum" "$YAML_SRC/tools.go" .
+  version="$(wrapper_version "$YAML_SRC" "$mod")"
+  src="$(go mod download -json "$mod@$version" | helper module-dir)"
+  cp -r "$src" pulumi-yaml && chmod -R u+w pulumi-yaml
+  cp "$YAML_SRC/link.go" pulumi-yaml/pkg/server/
+  local p
+  for p in "$YAML_SRC"/*.patch; do
+    patch -d pulumi-yaml -p1 --forward --batch --fuzz=0 < "$p"
+  done
+  go mod edit -replace "$mod=./pulumi-yaml"
+  go build -trimpath -ldflags "-s -w -X $mod/pkg/version.Version=${version#v}" \
+    -o "$BIN/pulumi-language-yaml.tmp" "$mod/cmd/pulumi-language-yaml"
+  mv -f "$BIN/pulumi-language-yaml.tmp" "$BIN/pulumi-language-yaml"
+  rm -rf "$w/pulumi-yaml"
+}
+
 export PULUMI_HOME PULUMI_SKIP_UPDATE_CHECK PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION
 run_step "building pulumi CLI v$PV" "cli $PV rev$RECIPE_REV" "$BIN/pulumi" build_cli
 run_step "building pulumi-language-python (sdk v$PV)" "langhost $PV rev$RECIPE_REV host$HOST_REV" "$BIN/pulumi-language-python" build_langhost
 run_step "building + registering pulumi-resource-kubernetes v$KV ($LEANSTACK_K8S_MODULE_VERSION)" \
   "k8s $KV $LEANSTACK_K8S_MODULE_VERSION rev$RECIPE_REV patches$K8S_REV" "$K8S_PLUGIN" build_k8s
 run_step "building + registering pulumi-resource-docker-build v$DBV" "docker-build $DBV rev$RECIPE_REV $DB_RECIPE" "$DB_PLUGIN" build_docker_build
+run_step "building pulumi-language-yaml ($(wrapper_version "$YAML_SRC" github.com/pulumi/pulumi-yaml))" \
+  "yaml $YAML_REV rev$RECIPE_REV $(go env GOVERSION)" "$BIN/pulumi-language-yaml" build_yaml_host
 
 all_present || die "some toolchain files are missing after the build (see $LOGS)"
 stamp_write "$DIR/.complete" "$COMPLETE_KEY"

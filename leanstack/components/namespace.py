@@ -3,7 +3,7 @@ footprint with a ResourceQuota, sets container defaults with a LimitRange, and d
 that no policy admits (DNS excepted)."""
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, NotRequired, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -23,11 +23,11 @@ class HardenedNamespaceArgs:
     workloads: Sequence[Workload]
     """What it will hold: the quota is their peak footprint (each at max replicas plus its rollout
     surge), the limit range's maxima their largest limits. Required."""
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: NotRequired[Mapping[str, str]] = field(default_factory=dict)
     """Added to every object. Default none."""
     environment: Optional[str] = None
     """dev, staging or prod, written as a label the policies read. Default None: no label."""
-    limit_range: ContainerDefaults = field(default_factory=ContainerDefaults)
+    limit_range: NotRequired[ContainerDefaults] = field(default_factory=ContainerDefaults)
     """Requests and limits of containers that state none. Default 50m/64Mi/64Mi, 250m/256Mi/256Mi."""
 
     def context(self) -> NamespaceContext:

@@ -7,7 +7,7 @@ Service and Ingress when it has a port / is public, HPA when autoscaled, PDB whe
 """
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, NotRequired, Optional, Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -29,20 +29,20 @@ class RightSizedServiceArgs:
     """Size, scaling, probes, storage, exposure, peers, files and secrets, with secure defaults. Required."""
     image: pulumi.Input[str]
     """What the main container runs, ideally pinned by digest. Required."""
-    labels: Mapping[str, str] = field(default_factory=dict)
+    labels: NotRequired[Mapping[str, str]] = field(default_factory=dict)
     """Added to every object. Default none."""
     environment: Optional[str] = None
     """dev, staging or prod (prod spreads replicas across zones). Default None: no label."""
-    ingress: Ingress = field(default_factory=Ingress)
+    ingress: NotRequired[Ingress] = field(default_factory=Ingress)
     """The controller public services admit. Default ingress-nginx, class nginx, not awaited."""
     name: Optional[str] = None
     """The Kubernetes name. Default None: the component's name."""
     await_timeout_seconds: Optional[int] = None
     """How long `up` waits for the workload to become ready. Default None: the provider's 600."""
-    rollout_after: Sequence[k8s.batch.v1.Job] = ()
+    rollout_after: NotRequired[Sequence[k8s.batch.v1.Job]] = ()
     """Migration Jobs the workload waits for besides its own (e.g. that of the service whose image
     it runs). Default none."""
-    placement: Placement = field(default_factory=Placement)
+    placement: NotRequired[Placement] = field(default_factory=Placement)
     """The node labels its pods require and the taints they tolerate. Default none."""
 
     def context(self, default_name: str) -> ServiceContext:
@@ -52,7 +52,8 @@ class RightSizedServiceArgs:
 
 
 class RightSizedService(pulumi.ComponentResource):
-    workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet
+    # The class annotations are the package schema's outputs (leanstack.package), which has no unions:
+    # `workload` (a Deployment or a StatefulSet) is annotated where it is set.
     migration: Optional[k8s.batch.v1.Job]
     service: Optional[k8s.core.v1.Service]
     autoscaler: Optional[k8s.autoscaling.v2.HorizontalPodAutoscaler]
@@ -96,9 +97,10 @@ class RightSizedService(pulumi.ComponentResource):
         if stateful:  # the governing Service exists before the StatefulSet's first pod
             rollout_after.append(declare(self, declared, k8s.core.v1.Service, f"{name}-headless",
                                          network.headless_service(context)))
-        self.workload = declare(self, declared, k8s.apps.v1.StatefulSet if stateful else k8s.apps.v1.Deployment,
-                                f"{name}-{'statefulset' if stateful else 'deployment'}",
-                                workload.workload_object(context, args.image), depends_on=rollout_after)
+        self.workload: k8s.apps.v1.Deployment | k8s.apps.v1.StatefulSet = declare(
+            self, declared, k8s.apps.v1.StatefulSet if stateful else k8s.apps.v1.Deployment,
+            f"{name}-{'statefulset' if stateful else 'deployment'}", workload.workload_object(context, args.image),
+            depends_on=rollout_after)
         self.service = declare(self, declared, k8s.core.v1.Service, f"{name}-svc", network.service(context))
         declare(self, declared, k8s.networking.v1.Ingress, f"{name}-ingress", network.ingress(context))
         self.autoscaler = declare(self, declared, k8s.autoscaling.v2.HorizontalPodAutoscaler, f"{name}-hpa",

@@ -9,7 +9,7 @@ from tests.unit.conftest import ROOT
 
 PACKAGE = ROOT / "leanstack"
 # Bottom to top (leanstack/__init__.py); a module may import its own layer and the ones below.
-LAYERS = ["kube", "config", "render", "costing", "images", "components", "policies", "rightsize", "scan", "cli"]
+LAYERS = ["kube", "config", "render", "costing", "images", "components", "package", "policies", "rightsize", "scan", "cli"]
 
 
 def module_name(path: Path) -> str:

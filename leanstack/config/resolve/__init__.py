@@ -8,7 +8,9 @@ by construction: nothing downstream looks a name up, re-checks a table or speaks
 
 The classes are plain frozen dataclasses, one documented field each with its default, so a program
 of your own (or Pulumi's component provider host, which infers a schema from them) can build them
-without a stack file: no unions but `X | None`, no callables. Values known only at deploy time (an
+without a stack file: no unions but `X | None`, no callables, and a field with a default is annotated
+`NotRequired[X]`, the one marker besides `X | None` that the host reads as "may be left out" (its
+schema would otherwise require it; leanstack.config.resolve.plain strips it again). Values known only at deploy time (an
 image digest, a secret read with `pulumi.Config().require_secret`) are typed `Any`: config and
 render stay free of Pulumi.
 """

@@ -2,7 +2,7 @@
 peers, files and secrets."""
 
 from dataclasses import dataclass
-from typing import Any, Optional, Sequence
+from typing import Any, NotRequired, Optional, Sequence
 
 from leanstack.config import schema
 from leanstack.config.fields import TMP
@@ -59,7 +59,7 @@ class Autoscaling:
     """Target average memory % of requests. Default None."""
     pods_metric: Optional[PodsMetric] = None
     """A custom per-pod metric target. Default None."""
-    scale_down_stabilization_seconds: int = default_of(schema.Autoscaling, "scale_down_stabilization_seconds")
+    scale_down_stabilization_seconds: NotRequired[int] = default_of(schema.Autoscaling, "scale_down_stabilization_seconds")
     """How long load must stay low before scaling down. Default 300."""
 
 
@@ -71,7 +71,7 @@ class Storage:
     """Requested capacity, e.g. 2Gi. Required."""
     mount_path: str
     """Where it is mounted. Required."""
-    storage_class: str = default_of(schema.Storage, "storage_class")
+    storage_class: NotRequired[str] = default_of(schema.Storage, "storage_class")
     """StorageClass, priced per class. Default standard."""
 
 
@@ -83,7 +83,7 @@ class Cache:
     """Where it is mounted. Required."""
     size_limit: str
     """Its size limit, counted against the disk or memory limit. Required."""
-    medium: str = default_of(schema.Cache, "medium")
+    medium: NotRequired[str] = default_of(schema.Cache, "medium")
     """disk, or memory (tmpfs). Default disk."""
 
 
@@ -91,13 +91,13 @@ class Cache:
 class Security:
     """Who the pod runs as and where it may write; the rest of the hardening is not negotiable."""
 
-    run_as_user: int = default_of(schema.SecurityOverrides, "run_as_user")
+    run_as_user: NotRequired[int] = default_of(schema.SecurityOverrides, "run_as_user")
     """Non-root UID. Default 10001."""
-    run_as_group: int = default_of(schema.SecurityOverrides, "run_as_group")
+    run_as_group: NotRequired[int] = default_of(schema.SecurityOverrides, "run_as_group")
     """Non-root GID. Default 10001."""
-    fs_group: int = default_of(schema.SecurityOverrides, "fs_group")
+    fs_group: NotRequired[int] = default_of(schema.SecurityOverrides, "fs_group")
     """Group owning mounted volumes. Default 10001."""
-    writable_paths: Sequence[str] = (TMP,)
+    writable_paths: NotRequired[Sequence[str]] = (TMP,)
     """Writable emptyDirs on the read-only root filesystem. Default (/tmp,)."""
 
 

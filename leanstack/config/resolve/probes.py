@@ -2,7 +2,7 @@
 (like cdk8s-plus's Probe.fromHttpGet / fromTcpSocket / fromCommand)."""
 
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import NotRequired, Optional, Sequence
 
 from leanstack.config import schema
 from leanstack.config.resolve.parts import default_of
@@ -78,7 +78,7 @@ class Probes:
     """Can the pod take traffic now? Failing takes it out of rotation. Required."""
     liveness: Probe
     """Is the process wedged for good? Failing restarts it. Required."""
-    profile: str = default_of(schema.Probes, "profile")
+    profile: NotRequired[str] = default_of(schema.Probes, "profile")
     """Timing: fast, standard or slow. Default standard."""
 
     @classmethod

@@ -2,7 +2,7 @@
 image builds (with their dive rules), and the Stack itself."""
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, NotRequired, Optional, Sequence
 
 from leanstack.config import image_rules, schema
 from leanstack.config.resolve.parts import Amounts, amounts, default_of
@@ -13,9 +13,9 @@ from leanstack.config.resolve.workload import Workload
 class ContainerDefaults:
     """A LimitRange's defaults for containers that state nothing (e.g. injected sidecars)."""
 
-    default_request: Amounts = field(default_factory=lambda: amounts(schema.LimitRangeDefaults().default_request))
+    default_request: NotRequired[Amounts] = field(default_factory=lambda: amounts(schema.LimitRangeDefaults().default_request))
     """Default 50m / 64Mi / 64Mi."""
-    default_limit: Amounts = field(default_factory=lambda: amounts(schema.LimitRangeDefaults().default_limit))
+    default_limit: NotRequired[Amounts] = field(default_factory=lambda: amounts(schema.LimitRangeDefaults().default_limit))
     """Default 250m / 256Mi / 256Mi."""
 
 
@@ -23,11 +23,11 @@ class ContainerDefaults:
 class Ingress:
     """The cluster's ingress controller: public services admit its namespace and use its class."""
 
-    namespace: str = default_of(schema.StackConfig, "ingress_namespace")
+    namespace: NotRequired[str] = default_of(schema.StackConfig, "ingress_namespace")
     """Its namespace. Default ingress-nginx."""
-    class_name: str = default_of(schema.StackConfig, "ingress_class")
+    class_name: NotRequired[str] = default_of(schema.StackConfig, "ingress_class")
     """Its IngressClass. Default nginx."""
-    publishes_status: bool = default_of(schema.StackConfig, "ingress_publishes_status")
+    publishes_status: NotRequired[bool] = default_of(schema.StackConfig, "ingress_publishes_status")
     """It writes an address to the Ingress status, so `up` may await it. Default False."""
 
 
@@ -37,7 +37,7 @@ class Toleration:
 
     key: str
     """The taint's key, e.g. kwok.x-k8s.io/node. Required."""
-    operator: str = default_of(schema.Toleration, "operator")
+    operator: NotRequired[str] = default_of(schema.Toleration, "operator")
     """Equal (matches value) or Exists (any value). Default Equal."""
     value: Optional[str] = None
     """The taint's value, with Equal. Default None."""
@@ -49,9 +49,9 @@ class Toleration:
 class Placement:
     """The nodes a service's pods may run on."""
 
-    node_selector: Mapping[str, str] = field(default_factory=dict)
+    node_selector: NotRequired[Mapping[str, str]] = field(default_factory=dict)
     """Node labels they require. Default none."""
-    tolerations: Sequence[Toleration] = ()
+    tolerations: NotRequired[Sequence[Toleration]] = ()
     """Taints they tolerate. Default none, so no pod lands on a tainted node."""
 
 
@@ -74,27 +74,27 @@ class ImageBuild:
 
     context: str
     """Build context directory. Required."""
-    dockerfile: str = default_of(schema.ImageBuild, "dockerfile")
+    dockerfile: NotRequired[str] = default_of(schema.ImageBuild, "dockerfile")
     """Dockerfile, relative to the context. Default Dockerfile."""
     target: Optional[str] = default_of(schema.ImageBuild, "target")
     """Multi-stage target. Default runtime (the lean stage)."""
-    args: Mapping[str, str] = field(default_factory=dict)
+    args: NotRequired[Mapping[str, str]] = field(default_factory=dict)
     """Build args. Default none."""
-    platform: str = default_of(schema.ImageBuild, "platform")
+    platform: NotRequired[str] = default_of(schema.ImageBuild, "platform")
     """Target platform. Default linux/amd64."""
     size_budget: Optional[str] = None
     """Largest allowed image size, e.g. 150Mi; a larger image fails `up`. Default None: no budget."""
-    budget_setting: str = "size_budget"
+    budget_setting: NotRequired[str] = "size_budget"
     """How the over-budget error names the budget's setting. Default size_budget."""
-    cache_from_registry: bool = default_of(schema.ImageBuild, "cache_from_registry")
+    cache_from_registry: NotRequired[bool] = default_of(schema.ImageBuild, "cache_from_registry")
     """Reuse the last pushed image's layers as build cache. Default True."""
-    build_on_preview: bool = default_of(schema.ImageBuild, "build_on_preview")
+    build_on_preview: NotRequired[bool] = default_of(schema.ImageBuild, "build_on_preview")
     """Build during previews too. Default False."""
-    secrets: Mapping[str, str] = field(default_factory=dict)
+    secrets: NotRequired[Mapping[str, str]] = field(default_factory=dict)
     """BuildKit secret id -> its content (RUN --mount=type=secret), never stored in a layer. Default none."""
-    rules: ImageRules = field(default_factory=ImageRules)
+    rules: NotRequired[ImageRules] = field(default_factory=ImageRules)
     """dive's rules the pushed image is held to; one it breaks fails `up`. Default dive's defaults."""
-    rules_setting: str = "rules"
+    rules_setting: NotRequired[str] = "rules"
     """How a broken rule's error names the rules' setting (the rule's name appended). Default rules."""
 
 

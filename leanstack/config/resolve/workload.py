@@ -2,7 +2,7 @@
 Workload the renderers and RightSizedService take."""
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Mapping, NotRequired, Optional, Sequence
 
 from leanstack.config import schema
 from leanstack.config.fields import ReplicaRange
@@ -21,13 +21,13 @@ class ExtraContainer:
     """Container name, unique in the pod. Required."""
     resources: Resources
     """Its requests and limits (counted in the quota and the cost). Required."""
-    image: Any = None
+    image: NotRequired[Any] = None
     """Its image (a pinned ref or a built image's Output). Default None: the service's own."""
     command: Optional[Sequence[str]] = None
     """Its command. Default None: the image's entrypoint."""
     args: Optional[Sequence[str]] = None
     """Its args. Default None: the image's CMD."""
-    inherit_main: bool = False
+    inherit_main: NotRequired[bool] = False
     """Also see what the main container sees (env, files, storage, cache). Default False."""
 
 
@@ -41,9 +41,9 @@ class Migration:
     """Its size. Required (the stack file defaults it to the service's)."""
     args: Optional[Sequence[str]] = None
     """Its args. Default None."""
-    timeout_seconds: int = default_of(schema.Migration, "timeout_seconds")
+    timeout_seconds: NotRequired[int] = default_of(schema.Migration, "timeout_seconds")
     """activeDeadlineSeconds. Default 600."""
-    backoff_limit: int = default_of(schema.Migration, "backoff_limit")
+    backoff_limit: NotRequired[int] = default_of(schema.Migration, "backoff_limit")
     """Retries of a failed run. Default 0."""
     name = names.MIGRATION  # the container's name: fixed, not a field
     concurrent_runs = 1  # retries follow each other
@@ -63,19 +63,19 @@ class Schedule:
     """Its size. Required (the stack file defaults it to the service's)."""
     args: Optional[Sequence[str]] = None
     """Its args. Default None."""
-    concurrency_policy: str = default_of(schema.Schedule, "concurrency_policy")
+    concurrency_policy: NotRequired[str] = default_of(schema.Schedule, "concurrency_policy")
     """Forbid or Replace. Default Forbid."""
-    successful_jobs_history_limit: int = default_of(schema.Schedule, "successful_jobs_history_limit")
+    successful_jobs_history_limit: NotRequired[int] = default_of(schema.Schedule, "successful_jobs_history_limit")
     """Default 1."""
-    failed_jobs_history_limit: int = default_of(schema.Schedule, "failed_jobs_history_limit")
+    failed_jobs_history_limit: NotRequired[int] = default_of(schema.Schedule, "failed_jobs_history_limit")
     """Default 3."""
-    starting_deadline_seconds: int = default_of(schema.Schedule, "starting_deadline_seconds")
+    starting_deadline_seconds: NotRequired[int] = default_of(schema.Schedule, "starting_deadline_seconds")
     """Default 300."""
-    active_deadline_seconds: int = default_of(schema.Schedule, "active_deadline_seconds")
+    active_deadline_seconds: NotRequired[int] = default_of(schema.Schedule, "active_deadline_seconds")
     """Default 3600."""
-    backoff_limit: int = default_of(schema.Schedule, "backoff_limit")
+    backoff_limit: NotRequired[int] = default_of(schema.Schedule, "backoff_limit")
     """Default 0."""
-    expected_run_seconds: int = default_of(schema.Schedule, "expected_run_seconds")
+    expected_run_seconds: NotRequired[int] = default_of(schema.Schedule, "expected_run_seconds")
     """How long a run takes, for the cost estimate. Default 300."""
 
     @property
@@ -92,9 +92,9 @@ class Workload(ReplicaRange):
     """Requests and limits of the main container. Required."""
     probes: Probes
     """Startup, readiness and liveness checks (Probes.http(port) for the stack file's defaults). Required."""
-    role: str = default_of(schema.WorkloadSpec, "role")
+    role: NotRequired[str] = default_of(schema.WorkloadSpec, "role")
     """app, worker, web, database or cache (the component label). Default app."""
-    kind: str = default_of(schema.WorkloadSpec, "workload")
+    kind: NotRequired[str] = default_of(schema.WorkloadSpec, "workload")
     """deployment or statefulset. Default deployment."""
     port: Optional[int] = None
     """Container port; None: no Service. Default None."""
@@ -110,35 +110,35 @@ class Workload(ReplicaRange):
     """Persistent data. Default None."""
     cache: Optional[Cache] = None
     """Disposable data. Default None."""
-    exposure: str = default_of(schema.WorkloadSpec, "exposure")
+    exposure: NotRequired[str] = default_of(schema.WorkloadSpec, "exposure")
     """internal, or public (admits the ingress controller). Default internal."""
     host: Optional[str] = None
     """Ingress host of a public service. Default None: no Ingress."""
-    load_balancer: bool = False
+    load_balancer: NotRequired[bool] = False
     """A LoadBalancer Service for a public service. Default False."""
-    allow_from: Sequence[str] = ()
+    allow_from: NotRequired[Sequence[str]] = ()
     """Services whose pods may call this one. Default none."""
-    peers: Sequence[Peer] = ()
+    peers: NotRequired[Sequence[Peer]] = ()
     """Services this one calls. Default none."""
-    egress_cidrs: Sequence[str] = ()
+    egress_cidrs: NotRequired[Sequence[str]] = ()
     """Egress to addresses outside the cluster. Default none."""
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: NotRequired[Mapping[str, str]] = field(default_factory=dict)
     """Plain environment variables. Default none."""
-    secret_env: Sequence[SecretEnv] = ()
+    secret_env: NotRequired[Sequence[SecretEnv]] = ()
     """Environment variables from a Secret. Default none."""
-    config_files: Sequence[ConfigFile] = ()
+    config_files: NotRequired[Sequence[ConfigFile]] = ()
     """Read-only files from a ConfigMap. Default none."""
-    secret_files: Sequence[SecretFile] = ()
+    secret_files: NotRequired[Sequence[SecretFile]] = ()
     """Read-only files from a Secret. Default none."""
-    security: Security = Security()
+    security: NotRequired[Security] = Security()
     """Who the pod runs as and where it may write. Default Security()."""
-    sidecars: Sequence[ExtraContainer] = ()
+    sidecars: NotRequired[Sequence[ExtraContainer]] = ()
     """Native sidecars, started first and stopped last. Default none."""
-    init_containers: Sequence[ExtraContainer] = ()
+    init_containers: NotRequired[Sequence[ExtraContainer]] = ()
     """Run in order, each to completion, before the pod starts. Default none."""
     migrate: Optional[Migration] = None
     """A Job before each rollout. Default None."""
-    schedules: Sequence[Schedule] = ()
+    schedules: NotRequired[Sequence[Schedule]] = ()
     """CronJobs. Default none."""
     disruption_min_available: Optional[int] = None
     """PDB minAvailable. Default None: maxUnavailable 1."""
