@@ -11,6 +11,12 @@ worker and web run on stay). The pods run in a namespace of their
 own (Pod Security `baseline`: the naive image runs as root, as its Dockerfile says) and probe
 `/health` on port 8080.
 
+A node's pull shares layers with the pods it already runs (api, worker and web share the floor
+base), so a second table times the pull with nothing shared, the first service on an empty node:
+for each image, alternating, a fresh containerd (the node's binary, CRI off, its own root, state and
+socket in a temporary directory, stopped by pid) runs `ctr images pull` (fetch every layer, unpack
+into overlayfs), and the bytes it fetched are summed from its content store's blobs.
+
 Usage (scripts/setup done: cluster up, `local` stack applied):
   .venv/bin/python -m bench.node_startup [--runs 3]
 """
@@ -20,8 +26,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import statistics
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -109,6 +117,34 @@ def one_run(name: str, image: str) -> dict[str, float]:
     return seen
 
 
+def empty_store_pull(image: str) -> dict[str, float]:
+    """Seconds for `ctr images pull` (fetch + unpack) of `image` into an empty containerd store, and
+    the bytes fetched."""
+    work = Path(tempfile.mkdtemp(prefix="bench-empty-store-"))
+    socket = work / "containerd.sock"
+    (work / "config.toml").write_text(
+        f'version = 2\nroot = "{work / "root"}"\nstate = "{work / "state"}"\n'
+        f'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n[grpc]\n  address = "{socket}"\n')
+    daemon = subprocess.Popen(["containerd", "--config", str(work / "config.toml")], stdout=subprocess.DEVNULL,
+                              stderr=(work / "containerd.log").open("w"))
+    ctr = ["ctr", "--address", str(socket), "-n", "bench"]
+    try:
+        deadline = time.monotonic() + 30
+        while subprocess.run([*ctr, "version"], capture_output=True).returncode != 0:
+            if time.monotonic() > deadline or daemon.poll() is not None:
+                raise SystemExit(f"the empty-store containerd did not start: {(work / 'containerd.log').read_text()[-500:]}")
+            time.sleep(0.1)
+        began = time.monotonic()
+        subprocess.run([*ctr, "images", "pull", "--plain-http", image], capture_output=True, check=True)
+        seconds = time.monotonic() - began
+        blobs = work / "root" / "io.containerd.content.v1.content" / "blobs" / "sha256"
+        return {"pull": seconds, "bytes": float(sum(blob.stat().st_size for blob in blobs.iterdir()))}
+    finally:
+        daemon.terminate()
+        daemon.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
@@ -141,6 +177,16 @@ def main() -> None:
         naive, optimized = (statistics.median(r[phase] for r in results[k]) for k in ("naive", "optimized"))
         ratio = f"{optimized / naive:.2f}" if naive else "–"
         print(f"| {phase}{' (image pull alone)' if phase == 'pull' else ''} | {naive:.2f} | {optimized:.2f} | {ratio} |")
+    empty: dict[str, list[dict[str, float]]] = {kind: [] for kind in images}
+    for _ in range(runs):
+        for kind, image in images.items():
+            empty[kind].append(empty_store_pull(image))
+    print(f"\n| pull with nothing shared (median of {runs}) | naive | optimized | optimized/naive |")
+    print("|---|---:|---:|---:|")
+    for key, label, scale in (("pull", "ctr images pull: fetch + unpack (s)", 1), ("bytes", "bytes fetched (MB)", 1e6)):
+        naive, optimized = (statistics.median(r[key] for r in empty[k]) / scale for k in ("naive", "optimized"))
+        print(f"| {label} | {naive:.2f} | {optimized:.2f} | {optimized / naive:.2f} |")
+    print(f"runs (s): {json.dumps({k: [round(r['pull'], 2) for r in v] for k, v in empty.items()})}")
     print(f"\nimages: {json.dumps(images)}\nlocal sizes (bytes, where the engine has them): {json.dumps(sizes)}")
 
 
