@@ -8,6 +8,7 @@ pod is refused for quota, and the caps in force end as declared.
 from __future__ import annotations
 
 import calendar
+import json
 import time
 from decimal import Decimal
 
@@ -78,7 +79,8 @@ def lowered_after_the_rollout(cluster: Cluster, namespace: str, caps: set[str]) 
     available = next(c for c in cluster.get("deployment", "worker", namespace)["status"]["conditions"]
                      if c["type"] == "Progressing")
     rolled = calendar.timegm(time.strptime(available["lastUpdateTime"], "%Y-%m-%dT%H:%M:%SZ"))
-    for quota in cluster.get("resourcequotas", namespace=namespace):
+    listed = cluster.kubectl("get", "resourcequotas", "-n", namespace, "--show-managed-fields", "-o", "json")
+    for quota in json.loads(listed.stdout)["items"]:
         if set(quota["spec"]["hard"]) & caps:
             written = max(calendar.timegm(time.strptime(f["time"], "%Y-%m-%dT%H:%M:%SZ"))
                           for f in quota["metadata"]["managedFields"] if f.get("subresource") != "status")
