@@ -60,6 +60,10 @@ def config_from_engine() -> StackConfig:
     return config
 
 
+def first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def render_directory(config: StackConfig, stack: str) -> Optional[str]:
     if not config.kubernetes.renders:
         return None
@@ -139,7 +143,11 @@ class Platform(pulumi.ComponentResource):
                 )
         stack = resolve(config, {service: image.ref for service, image in self.images.items()}, contents,
                         pulumi.Config().require_secret)
-        live = {} if cluster.renders else args.read_live_caps(cluster.kubeconfig, cluster.context, stack.namespace)
+        try:
+            live = {} if cluster.renders else args.read_live_caps(cluster.kubeconfig, cluster.context, stack.namespace)
+        except Exception as error:  # noqa: BLE001  any client failure: one line, before anything is applied
+            raise pulumi.RunError(f"{source}: kubernetes: cannot read the quota in force in namespace {stack.namespace} "
+                                  f"(the rollout order depends on it): {first_line(error)}") from None
         namespace = HardenedNamespace(name, namespace_args(stack, live), opts=in_cluster)
         services: dict[str, RightSizedService] = {}
         # A service running another's image comes after it: it rolls only once that image's migration ran.

@@ -6,7 +6,7 @@ by hand from it and editing a committed stack file changes none of them."""
 import pytest
 
 from leanstack.render.namespace import caps_in_force, lowered_caps
-from tests.unit.conftest import SMALL_STACK, run_platform, small_stack
+from tests.unit.conftest import SMALL_STACK, RecordingMocks, run_platform, small_stack
 
 
 @pytest.fixture(scope="module")
@@ -129,3 +129,16 @@ def test_render_mode_reads_no_cluster_and_a_cluster_target_reads_its_namespace()
     asked = []
     run_platform(small_stack(**CLUSTER), "small", read_live_caps=lambda *where: asked.append(where) or {})
     assert asked == [("/tmp/kubeconfig", "local", "small")]
+
+
+def test_a_cluster_that_cannot_be_read_stops_the_program_with_one_line_before_anything_is_applied():
+    def unreachable(*_):
+        raise ConnectionError("Max retries exceeded with url: /api/v1/namespaces/small/resourcequotas\nmore detail")
+
+    mocks = RecordingMocks()
+    with pytest.raises(Exception) as stopped:
+        run_platform(small_stack(**CLUSTER), "small", read_live_caps=unreachable, mocks=mocks)
+    assert not [r for r in mocks.registered if r.typ.startswith("kubernetes:core") or r.typ.startswith("kubernetes:apps")]
+    assert str(stopped.value) == ("Pulumi.small.yaml: kubernetes: cannot read the quota in force in namespace small "
+                                  "(the rollout order depends on it): Max retries exceeded with url: "
+                                  "/api/v1/namespaces/small/resourcequotas")
