@@ -26,10 +26,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory, cluster):
+    """A scratch dev stack bound for the real node, in a namespace of its own; nothing deployed yet."""
     project = make_project(tmp_path_factory.mktemp("quota"))
     namespace = unique_namespace("quota-shrink")
-    project.edit_config("dev", lambda config: point_at_real_node(config, cluster, namespace, await_timeout=300))
-    project.up("dev")
+    project.edit_config("dev", lambda config: point_at_real_node(config, cluster, namespace))
     yield project, namespace
     project.stack("dev").destroy()
 
@@ -89,9 +89,11 @@ def lowered_after_the_rollout(cluster: Cluster, namespace: str, caps: set[str]) 
 
 def test_a_shrink_after_a_failed_rollout_converges_with_a_plain_up(dev, cluster):
     project, namespace = dev
-    # A worker no node can hold: its pod stays Pending and `up` fails once the await gives up.
+    # The first rollout of a worker no node can hold: its pod stays Pending, no older pod is there to
+    # keep (the deployment controller would scale a Pending pod of an older template down first), and
+    # `up` fails once the await gives up.
     project.edit_config("dev", worker(1, {"cpu": "64", "memory": "128Mi"}, {"cpu": "64", "memory": "192Mi"},
-                                      await_timeout=30))
+                                      await_timeout=60))
     started = time.monotonic()
     with pytest.raises(auto.CommandError) as failed:
         project.up("dev")
@@ -101,9 +103,8 @@ def test_a_shrink_after_a_failed_rollout_converges_with_a_plain_up(dev, cluster)
                if p["status"]["phase"] == "Pending"]
     assert pending, "the 64-cpu pod is Pending"
 
-    # The fix: a size that fits (not the first one, which would just roll back to the old pods). The
-    # Pending pod still counts against the quota, so the cpu caps may only be lowered once the fixed
-    # pod has replaced it.
+    # The fix: a size that fits. The Pending pod still counts against the quota, so the cpu caps may
+    # only be lowered once the fixed pod has replaced it.
     project.edit_config("dev", worker(1, {"cpu": "100m", "memory": "128Mi"}, {"cpu": "200m", "memory": "192Mi"}))
     lowering_first_would_refuse(cluster, namespace, project, {"requests.cpu": "100m", "limits.cpu": "200m"})
     started = time.monotonic()
