@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import pulumi
 import yaml
@@ -77,6 +77,11 @@ class ProgramRun:
         """Kubernetes objects of one kind by metadata.name, e.g. run.kind("apps/v1:Deployment")."""
         return {r.inputs["metadata"]["name"]: r.inputs for r in self.of_type(f"kubernetes:{kind}")}
 
+    def quota_caps(self) -> dict[str, str]:
+        """The namespace's quota caps, from its ResourceQuotas (one per cap)."""
+        return {cap: value for quota in self.kind("core/v1:ResourceQuota").values()
+                for cap, value in quota["spec"]["hard"].items()}
+
     def types(self) -> list[str]:
         return sorted(r.typ for r in self.resources)
 
@@ -89,12 +94,15 @@ class ProgramRun:
 def run_platform(config: StackConfig, stack: str, preview: bool = False,
                  image_sizes: Optional[dict[str, int]] = None, mocks: Optional[RecordingMocks] = None,
                  secret: str = MOCK_SECRET, project_dir: Optional[Path] = None,
-                 image_layers: Optional[dict[str, ImageContents]] = None) -> ProgramRun:
+                 image_layers: Optional[dict[str, ImageContents]] = None,
+                 read_live_caps: Callable[[Optional[str], Optional[str], str], Mapping[str, str]] = lambda *_: {},
+                 ) -> ProgramRun:
     """Build the Platform for `config` under mocks and wait for every output.
 
     Images measure 50Mi unless `image_sizes` (bytes by service) says otherwise, and read as one empty
     layer (keeping every dive rule) unless `image_layers` (by service) says otherwise; every secret the
-    config names is `secret`; config file sources are read from `project_dir` (default: the working directory).
+    config names is `secret`; config file sources are read from `project_dir` (default: the working directory);
+    the quota caps in force come from `read_live_caps` (default none: no cluster is read, as for a new namespace).
     """
     mocks = mocks or RecordingMocks()
     monitor = RecordingMonitor(mocks)
@@ -110,7 +118,8 @@ def run_platform(config: StackConfig, stack: str, preview: bool = False,
     @pulumi.runtime.test
     def program():
         platform = Platform(config.namespace, PlatformArgs(config=config, stack=stack, measure_image_size=measure,
-                                                           read_image=read, project_dir=project_dir or Path.cwd()))
+                                                           read_image=read, project_dir=project_dir or Path.cwd(),
+                                                           read_live_caps=read_live_caps))
         images = pulumi.Output.all(**{name: s.image for name, s in platform.services.items()})
         run.outputs["cost"] = platform.cost
         return pulumi.Output.all(platform.namespace, images, platform.image_cost).apply(

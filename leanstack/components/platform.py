@@ -4,22 +4,23 @@ This is the one place that maps the stack file onto the components: it builds th
 file names, binds the rest with `leanstack.config.resolve` and loops over the bound services
 (`namespace_args`, `service_args`). Providers are explicit (Pulumi.yaml disables the default ones): Kubernetes targets
 the cluster the config names or, with none, renders manifests to `rendered/<stack>/`; images build
-with BuildKit. Order: providers -> an OptimizedImage per built service -> HardenedNamespace -> a
-RightSizedService per service, each depending on the namespace.
+with BuildKit. Order: providers -> an OptimizedImage per built service -> HardenedNamespace (with
+the quota caps that grow or hold) -> a RightSizedService per service, each depending on the
+namespace -> the quota caps that shrink, once every service has rolled (HardenedNamespace.lower_caps).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_docker_build as docker_build
 import pulumi_kubernetes as k8s
 
 from leanstack.components.image import OptimizedImage, OptimizedImageArgs, local_image_size
-from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs
+from leanstack.components.namespace import HardenedNamespace, HardenedNamespaceArgs, live_caps
 from leanstack.components.service import RightSizedService, RightSizedServiceArgs
 from leanstack.config.errors import ConfigError
 from leanstack.config.files import read_build_secrets, read_config_files
@@ -59,15 +60,20 @@ def config_from_engine() -> StackConfig:
     return config
 
 
+def first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 def render_directory(config: StackConfig, stack: str) -> Optional[str]:
     if not config.kubernetes.renders:
         return None
     return config.kubernetes.render_dir or f"rendered/{stack}"
 
 
-def namespace_args(stack: Stack) -> HardenedNamespaceArgs:
+def namespace_args(stack: Stack, live: Mapping[str, str]) -> HardenedNamespaceArgs:
     return HardenedNamespaceArgs(name=stack.namespace, workloads=[service.workload for service in stack.services],
-                                 labels=stack.labels, environment=stack.environment, limit_range=stack.limit_range)
+                                 labels=stack.labels, environment=stack.environment, limit_range=stack.limit_range,
+                                 live_caps=live)
 
 
 def service_args(stack: Stack, service: Service, rollout_after: Sequence[k8s.batch.v1.Job] = ()) -> RightSizedServiceArgs:
@@ -88,6 +94,9 @@ class PlatformArgs:
     # Where config_files sources and relative build secret files are read from: the project directory
     # (the engine runs the program there).
     project_dir: Path = field(default_factory=Path.cwd)
+    # The quota caps in force (kubeconfig, context, namespace -> cap -> value), read before anything
+    # is registered; the cluster's by default. Render mode reads nothing.
+    read_live_caps: Callable[[Optional[str], Optional[str], str], Mapping[str, str]] = live_caps
 
 
 class Platform(pulumi.ComponentResource):
@@ -134,7 +143,12 @@ class Platform(pulumi.ComponentResource):
                 )
         stack = resolve(config, {service: image.ref for service, image in self.images.items()}, contents,
                         pulumi.Config().require_secret)
-        namespace = HardenedNamespace(name, namespace_args(stack), opts=in_cluster)
+        try:
+            live = {} if cluster.renders else args.read_live_caps(cluster.kubeconfig, cluster.context, stack.namespace)
+        except Exception as error:  # noqa: BLE001  any client failure: one line, before anything is applied
+            raise pulumi.RunError(f"{source}: kubernetes: cannot read the quota in force in namespace {stack.namespace} "
+                                  f"(the rollout order depends on it): {first_line(error)}") from None
+        namespace = HardenedNamespace(name, namespace_args(stack, live), opts=in_cluster)
         services: dict[str, RightSizedService] = {}
         # A service running another's image comes after it: it rolls only once that image's migration ran.
         for service in sorted(stack.services, key=lambda bound: bound.image_owner is not None):
@@ -142,8 +156,9 @@ class Platform(pulumi.ComponentResource):
             services[service.name] = RightSizedService(
                 service.name,
                 service_args(stack, service, rollout_after=[owner.migration] if owner and owner.migration else []),
-                opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes], depends_on=[namespace]),
+                opts=pulumi.ResourceOptions(parent=self, providers=[kubernetes], depends_on=namespace.ready),
             )
+        namespace.lower_caps(list(services.values()))
         self.services = {service.name: services[service.name] for service in stack.services}
         self.namespace = namespace.name
         declared = namespace.manifests + [m for component in self.services.values() for m in component.manifests]

@@ -46,7 +46,11 @@ def migration_job(service: str, image: str) -> str:
     return f"{service}-{MIGRATION}-{hashlib.sha256(image.encode()).hexdigest()[:10]}"
 
 
-QUOTA = "quota"
 LIMIT_RANGE = "defaults"
 DEFAULT_DENY = "default-deny"
 ALLOW_DNS = "allow-dns"
+
+
+def quota(cap: str) -> str:
+    """One ResourceQuota per cap: quota-requests-cpu, quota-pods, quota-services-nodeports, ..."""
+    return f"quota-{cap.replace('.', '-')}"

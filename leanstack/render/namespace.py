@@ -7,6 +7,8 @@ Network policies are additive: a pod selected by any policy accepts only what so
 
 from __future__ import annotations
 
+from typing import Iterable, Mapping
+
 from leanstack.kube import labels, names
 from leanstack.kube.quantities import RESOURCE_KEYS, format_amount, parse_quantity
 from leanstack.render.objects import NamespaceContext
@@ -29,7 +31,7 @@ def namespace(context: NamespaceContext) -> dict:
             "metadata": {"name": scope.namespace, "labels": {**scope.object_labels(), **pod_security}}}
 
 
-def resource_quota(context: NamespaceContext) -> dict:
+def quota_caps(context: NamespaceContext) -> dict[str, str]:
     """Hard caps at the workloads' maximum footprint: every one at max replicas, mid-rollout."""
     most = footprint(context.workloads)
     hard = {}
@@ -43,7 +45,32 @@ def resource_quota(context: NamespaceContext) -> dict:
         "services.loadbalancers": str(most.load_balancers),
         "services.nodeports": "0",
     })
-    return {**context.scope.header("ResourceQuota", names.QUOTA), "spec": {"hard": hard}}
+    return hard
+
+
+def resource_quotas(context: NamespaceContext) -> dict[str, dict]:
+    """One ResourceQuota per cap (cap -> object), so that each cap can change on its own side of a
+    rollout (`lowered_caps`); Kubernetes admits a pod only within every quota of its namespace."""
+    return {cap: {**context.scope.header("ResourceQuota", names.quota(cap)), "spec": {"hard": {cap: value}}}
+            for cap, value in quota_caps(context).items()}
+
+
+def caps_in_force(hards: Iterable[Mapping[str, str]]) -> dict[str, str]:
+    """Per cap, the smallest of the quotas' hard values: a pod must fit in every quota of its namespace."""
+    caps: dict[str, str] = {}
+    for hard in hards:
+        for cap, value in hard.items():
+            if cap not in caps or parse_quantity(value) < parse_quantity(caps[cap]):
+                caps[cap] = value
+    return caps
+
+
+def lowered_caps(caps: Mapping[str, str], live: Mapping[str, str]) -> set[str]:
+    """The caps that go below what is in force now (`live`, caps_in_force of the namespace's quotas). They are lowered only once every workload has rolled: until then the old
+    pods (or a Pending one a failed rollout left) still count, and a cap lowered first would refuse
+    the new pods that replace them, a deadlock. Every other cap is raised (or kept) before the
+    workloads roll, so the new pods fit. During a rollout each cap is thus max(old, new)."""
+    return {cap for cap, value in caps.items() if cap in live and parse_quantity(value) < parse_quantity(live[cap])}
 
 
 def _at_most(amounts: dict[str, str], caps: dict[str, str]) -> dict[str, str]:

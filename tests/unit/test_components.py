@@ -58,9 +58,10 @@ def test_the_network_policy_admits_only_declared_callers_and_reaches_only_declar
 
 
 def test_the_namespace_quota_is_sized_from_the_workloads_it_holds(program):
-    quota = registered(program, "core/v1:ResourceQuota")
+    caps = {cap: value for r in program.registered if r.typ == "kubernetes:core/v1:ResourceQuota"
+            for cap, value in r.inputs["spec"]["hard"].items()}
     # 4 replicas + 1 surge = 5 pods x 250m / 256Mi
-    assert quota["spec"]["hard"]["requests.cpu"] == "1250m" and quota["spec"]["hard"]["requests.memory"] == "1280Mi"
+    assert caps["requests.cpu"] == "1250m" and caps["requests.memory"] == "1280Mi"
     namespace = registered(program, "core/v1:Namespace")
     assert namespace["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
 

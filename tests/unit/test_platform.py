@@ -25,7 +25,7 @@ DEV_RESOURCES = {
     "pulumi:providers:docker-build": 1,
     "docker-build:index:Image": 3,
     "kubernetes:core/v1:Namespace": 1,
-    "kubernetes:core/v1:ResourceQuota": 1,
+    "kubernetes:core/v1:ResourceQuota": 11,  # one per cap
     "kubernetes:core/v1:LimitRange": 1,
     "kubernetes:networking.k8s.io/v1:NetworkPolicy": 2 + 5,
     "kubernetes:core/v1:ServiceAccount": 5,
@@ -110,7 +110,7 @@ def test_preview_with_unknown_digests_still_registers_every_workload():
 
 def test_components_parent_their_children(prod):
     monitor_urns = [r.name for r in prod.resources]
-    assert "api-deployment" in monitor_urns and "shop-quota" in monitor_urns
+    assert "api-deployment" in monitor_urns and "shop-quota-requests-cpu" in monitor_urns
 
 
 def test_cost_output_prices_what_the_stack_registers():

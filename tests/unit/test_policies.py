@@ -26,7 +26,7 @@ from tests.unit.conftest import ROOT, SMALL_STACK, STACKS, resolved, service_con
 
 SMALL = small_stack()
 IMAGE = "127.0.0.1:5000/leanstack/api@sha256:" + "a" * 64
-SMALL_NAMESPACE = namespace_args(resolved(SMALL, IMAGE)).context()
+SMALL_NAMESPACE = namespace_args(resolved(SMALL, IMAGE), {}).context()
 
 
 def service(name: str, config=SMALL):

@@ -143,9 +143,9 @@ def test_a_migration_can_be_sized_and_bounded_on_its_own():
 
 def test_the_quota_leaves_room_for_the_migration_pod():
     big = {"requests": {"cpu": "500m", "memory": "512Mi"}, "limits": {"cpu": "1", "memory": "1Gi"}}
-    plain = run_platform(load(), "dev").kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
+    plain = run_platform(load(), "dev").quota_caps()
     run = run_platform(load({"api.migrate": {"command": ["migrate"], "resources": big}}), "dev")
-    hard = run.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
+    hard = run.quota_caps()
     assert int(hard["pods"]) == int(plain["pods"]) + 1
     # 3 services x (1 replica + 1 surged) x 100m, plus the migration pod
     assert (plain["requests.cpu"], hard["requests.cpu"]) == ("600m", "1100m")
@@ -240,7 +240,7 @@ def test_a_schedule_is_a_hardened_cronjob_running_the_service_image():
     assert task["name"] == "sessions" and task["command"] == BEAT["command"]
     assert task["image"] == container(run, "api")["image"]
     assert "app.kubernetes.io/name" not in job["template"]["metadata"]["labels"]
-    hard = run.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
+    hard = run.quota_caps()
     assert (hard["pods"], hard["requests.cpu"]) == ("7", "700m")  # 3 x 2 serving pods + the Forbid schedule's one
 
 
@@ -285,7 +285,7 @@ def test_a_stateful_service_gets_a_volume_per_replica_behind_a_headless_service(
     assert services["vectors-headless"]["spec"]["clusterIP"] == "None"
     assert services["vectors-headless"]["spec"]["selector"] == services["vectors"]["spec"]["selector"]
     assert any(urn.endswith("::vectors-headless") for urn in run.dependencies["vectors-statefulset"])
-    hard = run.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
+    hard = run.quota_caps()
     assert (hard["persistentvolumeclaims"], hard["requests.storage"], hard["pods"]) == ("3", "15Gi", "9")  # no surge
 
 
@@ -324,7 +324,7 @@ def test_sidecars_and_init_containers_are_hardened_and_see_only_what_they_are_gi
 
 def test_the_quota_counts_the_effective_requests_of_pods_with_sidecars_and_init_containers():
     run = run_platform(load({"api.sidecars": [PROXY], "api.init_containers": [COLLECT]}), "dev")
-    hard = run.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
+    hard = run.quota_caps()
     # api pod: cpu max(100m main, 300m init) + 50m sidecar = 350m; memory max(128Mi, 64Mi) + 32Mi = 160Mi
     # two api pods (1 replica + surge), plus worker and db at 2 x (100m, 128Mi)
     assert (hard["requests.cpu"], hard["requests.memory"]) == ("1100m", "832Mi")

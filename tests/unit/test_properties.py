@@ -78,7 +78,7 @@ def test_generated_stacks_keep_every_guarantee(config):
     deployments = run.kind("apps/v1:Deployment")
     hpas = run.kind("autoscaling/v2:HorizontalPodAutoscaler")
     policies = run.kind("networking.k8s.io/v1:NetworkPolicy")
-    quota = run.kind("core/v1:ResourceQuota")["quota"]["spec"]["hard"]
+    quota = run.quota_caps()
 
     assert set(deployments) == set(config.services)
     for name, deployment in deployments.items():

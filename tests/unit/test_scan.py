@@ -37,7 +37,7 @@ def test_files_are_named_like_the_providers_render_mode(rendered):
     assert {"apps_v1-deployment-shop-dev-api.yaml", "v1-namespace-default-shop-dev.yaml",
             "networking.k8s.io_v1-networkpolicy-shop-dev-default-deny.yaml",
             "v1-persistentvolumeclaim-shop-dev-postgres-data.yaml"} <= names
-    assert len(names) == 31  # with api's migration Job
+    assert len(names) == 41  # with api's migration Job and a ResourceQuota per cap (11)
 
 
 def test_rendered_objects_read_like_hand_written_manifests(rendered):
