@@ -37,7 +37,7 @@ class HardenedNamespaceArgs:
     """dev, staging or prod, written as a label the policies read. Default None: no label."""
     limit_range: NotRequired[ContainerDefaults] = field(default_factory=ContainerDefaults)
     """Requests and limits of containers that state none. Default 50m/64Mi/64Mi, 250m/256Mi/256Mi."""
-    live_caps: Mapping[str, str] = field(default_factory=dict)
+    live_caps: NotRequired[Mapping[str, str]] = field(default_factory=dict)
     """The quota caps in force now (`live_caps`): a cap below its live value is lowered only by
     `lower_caps`, after the rollouts. Default none: a new namespace (or render mode), every cap first."""
 
@@ -53,8 +53,9 @@ class HardenedNamespace(pulumi.ComponentResource):
 
     namespace: k8s.core.v1.Namespace
     name: pulumi.Output[str]
-    ready: list[pulumi.Resource]
     manifests: list[dict[str, Any]]
+    # `ready` (list[pulumi.Resource]) is set in __init__ but not annotated: a list of resources has no
+    # schema type, and the component package (leanstack.package) infers its outputs from annotations.
 
     def __init__(self, name: str, args: HardenedNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("leanstack:namespace:HardenedNamespace", name, None, opts)

@@ -21,12 +21,15 @@ VERSION = "0.1.0"
 
 
 class HardenedNamespace(namespace.HardenedNamespace):
-    """A namespace that enforces Pod Security `restricted`, caps its workloads' footprint with a
-    ResourceQuota, sets container defaults with a LimitRange, and denies all traffic that no
-    policy admits (DNS excepted)."""
+    """A namespace that enforces Pod Security `restricted`, caps its workloads' footprint with
+    ResourceQuotas (one per cap), sets container defaults with a LimitRange, and denies all traffic
+    that no policy admits (DNS excepted)."""
 
     def __init__(self, name: str, args: namespace.HardenedNamespaceArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__(name, bind(namespace.HardenedNamespaceArgs, args), opts)
+        # Another language's program cannot call lower_caps once its services are declared: the caps
+        # that shrink below `liveCaps` are declared now, with the others (no ordering around a rollout).
+        self.lower_caps([])
 
 
 class RightSizedService(service.RightSizedService):
