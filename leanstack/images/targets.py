@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Optional, Union
 
 from leanstack.config.resolve import ImageRules, builds
@@ -48,12 +52,46 @@ def failure_lines(ref: str, results: list[RuleResult], key_path: Optional[str]) 
             for result in failures(results)]
 
 
-def preview_facts(ref: str, read: Callable[[str], ImageContents] = read_image) -> Union[ImageFacts, str]:
+DIGEST_REF = re.compile(r"@(sha256:[0-9a-f]{64})$")
+
+
+def facts_cache() -> Optional[Path]:
+    """Where preview_facts keeps what it read, per image digest ($XDG_CACHE_HOME, else ~/.cache);
+    LEANSTACK_IMAGE_FACTS_CACHE=off keeps nothing."""
+    if os.environ.get("LEANSTACK_IMAGE_FACTS_CACHE") == "off":
+        return None
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "leanstack" / "image-facts"
+
+
+def preview_facts(ref: str, read: Callable[[str], ImageContents] = read_image,
+                  cache: Optional[Path] = None) -> Union[ImageFacts, str]:
     """An image's size and dive efficiency for the preview's image delta, or the one line saying why
-    it could not be read (a registry that does not answer): the cost report still prints."""
+    it could not be read (a registry that does not answer): the cost report still prints.
+
+    Reading every layer costs about a second per image on each preview, also for images the
+    preview leaves as they are; a digest names immutable content, so what was read for a
+    `repo@sha256:...` ref is kept in `cache` (default facts_cache()) and read from there next time."""
+    cache = facts_cache() if cache is None else cache
+    digest = DIGEST_REF.search(ref)
+    kept = cache / f"{digest[1].replace(':', '-')}.json" if cache and digest else None
+    if kept:
+        try:
+            data = json.loads(kept.read_text(encoding="utf-8"))
+            return ImageFacts(int(data["size"]), float(data["efficiency"]))
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # not kept yet, or unreadable: read the image
     try:
         contents = read(ref)
     except ImageReadError as error:
         return str(error)
     report = build_report(ref, contents.config, contents.digests, contents.layers, top=0)
-    return ImageFacts(report.size, report.efficiency.score)
+    facts = ImageFacts(report.size, report.efficiency.score)
+    if kept:
+        try:
+            kept.parent.mkdir(parents=True, exist_ok=True)
+            partial = kept.with_suffix(f".{os.getpid()}.tmp")
+            partial.write_text(json.dumps({"size": facts.size, "efficiency": facts.efficiency}), encoding="utf-8")
+            partial.replace(kept)  # atomic: a concurrent preview reads the whole file or none
+        except OSError:
+            pass  # a read-only cache directory only costs the next preview the read
+    return facts

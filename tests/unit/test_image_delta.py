@@ -80,3 +80,27 @@ def test_preview_facts_are_the_reports_size_and_dives_efficiency():
                              [list(read_layer(io.BytesIO(t))) for t in tars])
     facts = preview_facts("x", lambda ref: contents)
     assert facts.size == 2000 and facts.efficiency < 1
+
+
+def test_facts_of_a_digest_ref_are_read_once_and_then_kept(tmp_path):
+    tars = [layer_tar(("file", "app/a", 1000))]
+    contents = ImageContents("x", image_config("COPY a"), ["d0"], [list(read_layer(io.BytesIO(t))) for t in tars])
+    reads = []
+
+    def read(ref):
+        reads.append(ref)
+        return contents
+    pinned = "127.0.0.1:5000/leanstack/api:dev@sha256:" + "c" * 64
+    first = preview_facts(pinned, read, cache=tmp_path)
+    assert preview_facts(pinned, read, cache=tmp_path) == first and reads == [pinned]
+    (tmp_path / f"sha256-{'c' * 64}.json").write_text("{not json")
+    assert preview_facts(pinned, read, cache=tmp_path) == first and len(reads) == 2  # unreadable: read again
+    preview_facts("127.0.0.1:5000/leanstack/api:dev", read, cache=tmp_path)  # a tag moves: never kept
+    preview_facts("127.0.0.1:5000/leanstack/api:dev", read, cache=tmp_path)
+    assert len(reads) == 4 and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_failed_read_is_not_kept(tmp_path):
+    gone = "127.0.0.1:1/leanstack/api:dev@sha256:" + "d" * 64
+    assert "does not answer" in preview_facts(gone, cache=tmp_path)
+    assert list(tmp_path.iterdir()) == []
