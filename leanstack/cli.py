@@ -68,13 +68,16 @@ def cost(
     """Preview STACK and print the per-resource and total monthly cost delta, with the resources behind it."""
     err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
     budget = _budget(fail_above)
-    # The engine's preview runs while the stack file is validated and checked: a config error stops it.
+    # The engine's preview runs while the stack file is validated and checked (and everything after it
+    # is imported): a config error stops it.
     with RunningPreview(stack, work_dir) as running:
         from leanstack.config.lint import warnings as config_warnings
         from leanstack.config.stack_file import load_stack_file, stack_file_name
         from leanstack.costing.checks import platform_problems
         from leanstack.costing.delta import cost_delta
+        from leanstack.costing.images import image_changes, image_rows
         from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
+        from leanstack.images.targets import preview_facts
 
         source = stack_file_name(stack)
         try:
@@ -91,9 +94,6 @@ def cost(
                 preview = running.result()
         except PreviewError as error:
             raise _fail(err, str(error), 1)
-    from leanstack.costing.images import image_changes, image_rows
-    from leanstack.images.targets import preview_facts
-
     image_delta = image_rows(image_changes(preview.steps), preview_facts)
     report = cost_delta(stack, preview.steps, config.cost.sheet(), preview.counts, config.cost.cluster_fee_share, image_delta)
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
