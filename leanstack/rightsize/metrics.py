@@ -198,10 +198,12 @@ def _count_kubelet_restarts(per_step: PodSeries, failures: Optional[PodSeries], 
 
     The kubelet starts the next container only after its back-off (10 s, doubling to 5 min), so a
     kill and the restart it causes often fall in different steps, and cAdvisor refreshes a cgroup's
-    counters only every 10-15 s (housekeeping), so the rise can also be stamped a step after the
-    restart. A restart is an OOM kill when the count rose after the rises earlier restarts claimed
-    and at most one step after its own step: the run that ended hit its limit. The first sample of
-    a series that begins before the window stands for the time before it and is not counted.
+    counters only every 10-15 s (housekeeping), so the rise can be stamped a step before or after
+    the restart's. A restart is an OOM kill when it can claim a rise no earlier restart claimed, at
+    most one step after its own step and not before the step ahead of the previous restart (older
+    rises belong to earlier runs): each restart claims one rise (the run that ended hit its limit
+    once), so two kills a step or two apart are two. The first sample of a series that begins
+    before the window stands for the time before it and is not counted.
     """
     rises = []
     if failures is not None:
@@ -214,18 +216,20 @@ def _count_kubelet_restarts(per_step: PodSeries, failures: Optional[PodSeries], 
     restarts = oom_kills = 0
     last_oom_at = None
     unmatched = 0  # index of the first rise no restart has claimed yet
+    earliest = float("-inf")  # rises before this belong to runs before the previous restart
     for index, (timestamp, value) in enumerate(zip(per_step.timestamps, per_step.values)):
         count = int(round(value))
         if not count or (skip_first and index == 0):
             continue
         restarts += count
-        claimed = unmatched
-        while claimed < len(rises) and rises[claimed] <= timestamp + step_seconds:
-            claimed += 1
-        if claimed > unmatched:
+        while unmatched < len(rises) and rises[unmatched] < earliest:
+            unmatched += 1
+        claimable = [rise for rise in rises[unmatched:unmatched + count] if rise <= timestamp + step_seconds]
+        if claimable:
             oom_kills += count
             last_oom_at = timestamp
-            unmatched = claimed
+            unmatched += len(claimable)
+        earliest = timestamp - step_seconds
     return restarts, oom_kills, last_oom_at
 
 

@@ -186,3 +186,17 @@ def test_a_kill_counts_for_the_restart_that_follows_it_after_the_back_off(stub):
     }
     usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 1200, 300, end=1200)["api"]
     assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (2, 1, 900.0)
+
+
+def test_two_kills_two_steps_apart_are_two_even_when_the_first_restart_could_reach_both_rises(stub):
+    # kill 1 seen at 60 with its restart; run 2 is killed and seen at 90, restarted at 120 (back-off)
+    stub.reply = (200, "application/json", matrix())
+    stub.by_metric = {
+        "container_start_time_seconds": (200, "application/json", matrix(
+            {"metric": {"pod": "api-1", "container": "api"},
+             "values": [[0, "0"], [30, "0"], [60, "1"], [90, "0"], [120, "1"]]})),
+        "container_memory_failcnt": (200, "application/json", matrix(
+            {"metric": {"pod": "api-1"}, "values": [[0, "0"], [30, "0"], [60, "40"], [90, "85"], [120, "85"]]})),
+    }
+    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 120, 30, end=120)["api"]
+    assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (2, 2, 120.0)
