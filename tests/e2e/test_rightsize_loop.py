@@ -16,7 +16,7 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Iterator, Optional
 
 import pytest
 import yaml
@@ -75,10 +75,22 @@ def ready_and_restarts(pod: dict) -> tuple[bool, int]:
     return ready, sum(c["restartCount"] for c in pod["status"].get("containerStatuses", []))
 
 
-def leanstack(project: Project, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-m", "leanstack.cli", *args,
-                           "--work-dir", str(project.directory)],
-                          env=project.env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+def leanstack(project: Project, *args: str, peak_rss: Optional[list] = None) -> subprocess.CompletedProcess:
+    """The CLI on the scratch project; with `peak_rss`, under GNU time, whose last stderr line (its
+    peak resident set in KiB) is appended there and taken off stderr."""
+    command = [str(ROOT / ".venv" / "bin" / "python"), "-m", "leanstack.cli", *args, "--work-dir", str(project.directory)]
+    measured = ["/usr/bin/time", "-f", "%M", *command] if peak_rss is not None else command
+    result = subprocess.run(measured, env=project.env, capture_output=True, text=True, timeout=600, cwd=ROOT)
+    if peak_rss is not None:
+        *rest, last = result.stderr.rstrip("\n").split("\n")
+        peak_rss.append(int(last))
+        result.stderr = "\n".join(rest)
+    return result
+
+
+def seed_rule(evidence: dict) -> tuple[str, str]:
+    """The seed guide's "monitor, then cut": requests set to the window's p95 CPU and max memory."""
+    return f"{evidence['cpu_p95'] * 1000:.0f}m", f"{evidence['memory_max'] / 2**20:.1f}Mi"
 
 
 def test_rightsize_write_cost_and_up_on_the_pods_that_produced_the_numbers(tmp_path, cluster):
@@ -114,10 +126,13 @@ def test_rightsize_write_cost_and_up_on_the_pods_that_produced_the_numbers(tmp_p
                            "--step", f"{STEP}s", "--until", f"{end:.0f}", "--min-samples", "3",
                            "--min-history", f"{window / 2:.0f}s", "--format", "json")
                 began = time.time()
-                dry = leanstack(project, *options)
+                peak_rss: list[int] = []
+                dry = leanstack(project, *options, peak_rss=peak_rss)
                 assert dry.returncode == 0, dry.stderr
                 timed("rightsize", began)
                 report = json.loads(dry.stdout)
+                compared = {r["service"]: (seed_rule(r["evidence"]), r["recommended"] and (
+                    r["recommended"]["cpu_request"], r["recommended"]["memory_request"])) for r in report["recommendations"]}
                 (api,) = [r for r in report["recommendations"] if r["service"] == "api"]
                 independent = independent_evidence(prometheus.url, namespace, "api", window, STEP, end)
                 evidence = api["evidence"]
@@ -169,4 +184,5 @@ def test_rightsize_write_cost_and_up_on_the_pods_that_produced_the_numbers(tmp_p
         finally:
             project.stack("dev").destroy()
     print(f"\nloop: first load {first}; second load {second}; restarts before the roll {before}; "
-          f"api evidence {evidence} vs independent {independent}; stage seconds {timings}")
+          f"api evidence {evidence} vs independent {independent}; stage seconds {timings}; rightsize peak RSS "
+          f"{peak_rss[0] / 1024:.0f} MiB; requests (cpu, memory) by the seed's p95/max rule vs recommended {compared}")
