@@ -93,30 +93,28 @@ def test_restart_counter_resets_and_oom_flags(stub):
     assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (4, 4, 900.0)
 
 
-def test_without_kube_state_metrics_restarts_and_oom_kills_come_from_the_kubelet(stub):
-    stub.reply = (200, "application/json", matrix())  # no kube-state-metrics series at all
-    container = {"pod": "api-1", "container": "api"}
+def kubelet_usage(stub, pod: str, restarts_per_step: list, limit_failures: list, window: int, step: int):
+    """fetch_usage of service api where no kube-state-metrics series exist: the restarts per step
+    (as KUBELET_RESTARTS_QUERY counts them) and the pod cgroup's limit failures, as [time, value]."""
+    stub.reply = (200, "application/json", matrix())
     stub.by_metric = {
-        # restarts per step, as KUBELET_RESTARTS_QUERY counts them
         "container_start_time_seconds": (200, "application/json", matrix(
-            {"metric": container, "values": [[0, "0"], [300, "2"], [600, "0"], [900, "1"]]})),
-        # the pod cgroup hit its memory limit during the step ending at 300 only
+            {"metric": {"pod": pod, "container": "api"}, "values": [[t, str(v)] for t, v in restarts_per_step]})),
         "container_memory_failcnt": (200, "application/json", matrix(
-            {"metric": {"pod": "api-1"}, "values": [[0, "5"], [300, "9"], [600, "9"], [900, "9"]]})),
+            {"metric": {"pod": pod}, "values": [[t, str(v)] for t, v in limit_failures]})),
     }
-    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 900, 300, end=900)["api"]
+    return fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], window, step, end=window)["api"]
+
+
+def test_without_kube_state_metrics_restarts_and_oom_kills_come_from_the_kubelet(stub):
+    # the pod cgroup hit its memory limit during the step ending at 300 only
+    usage = kubelet_usage(stub, "api-1", [[0, 0], [300, 2], [600, 0], [900, 1]], [[0, 5], [300, 9], [600, 9], [900, 9]],
+                          900, 300)
     assert (usage.restarts, usage.oom_kills, usage.last_oom_at, usage.restart_source) == (3, 2, 300.0, "kubelet")
 
 
 def test_a_pod_created_inside_the_window_counts_its_first_limit_hit(stub):
-    stub.reply = (200, "application/json", matrix())
-    stub.by_metric = {
-        "container_start_time_seconds": (200, "application/json", matrix(
-            {"metric": {"pod": "api-2", "container": "api"}, "values": [[600, "1"], [900, "0"]]})),
-        "container_memory_failcnt": (200, "application/json", matrix(
-            {"metric": {"pod": "api-2"}, "values": [[600, "3"], [900, "3"]]})),
-    }
-    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 900, 300, end=900)["api"]
+    usage = kubelet_usage(stub, "api-2", [[600, 1], [900, 0]], [[600, 3], [900, 3]], 900, 300)
     assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (1, 1, 600.0)
 
 
@@ -176,27 +174,13 @@ def test_a_window_longer_than_the_data_says_how_much_there_is():
 def test_a_kill_counts_for_the_restart_that_follows_it_after_the_back_off(stub):
     # killed in the step ending at 300 (the limit failures rose), restarted after the back-off in
     # the step ending at 900; a plain restart (no rise) at 1200
-    stub.reply = (200, "application/json", matrix())
-    stub.by_metric = {
-        "container_start_time_seconds": (200, "application/json", matrix(
-            {"metric": {"pod": "api-1", "container": "api"},
-             "values": [[0, "0"], [300, "0"], [600, "0"], [900, "1"], [1200, "1"]]})),
-        "container_memory_failcnt": (200, "application/json", matrix(
-            {"metric": {"pod": "api-1"}, "values": [[0, "2"], [300, "7"], [600, "7"], [900, "7"], [1200, "7"]]})),
-    }
-    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 1200, 300, end=1200)["api"]
+    usage = kubelet_usage(stub, "api-1", [[0, 0], [300, 0], [600, 0], [900, 1], [1200, 1]],
+                          [[0, 2], [300, 7], [600, 7], [900, 7], [1200, 7]], 1200, 300)
     assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (2, 1, 900.0)
 
 
 def test_two_kills_two_steps_apart_are_two_even_when_the_first_restart_could_reach_both_rises(stub):
     # kill 1 seen at 60 with its restart; run 2 is killed and seen at 90, restarted at 120 (back-off)
-    stub.reply = (200, "application/json", matrix())
-    stub.by_metric = {
-        "container_start_time_seconds": (200, "application/json", matrix(
-            {"metric": {"pod": "api-1", "container": "api"},
-             "values": [[0, "0"], [30, "0"], [60, "1"], [90, "0"], [120, "1"]]})),
-        "container_memory_failcnt": (200, "application/json", matrix(
-            {"metric": {"pod": "api-1"}, "values": [[0, "0"], [30, "0"], [60, "40"], [90, "85"], [120, "85"]]})),
-    }
-    usage = fetch_usage(PrometheusClient(url(stub)), "shop", ["api"], 120, 30, end=120)["api"]
+    usage = kubelet_usage(stub, "api-1", [[0, 0], [30, 0], [60, 1], [90, 0], [120, 1]],
+                          [[0, 0], [30, 0], [60, 40], [90, 85], [120, 85]], 120, 30)
     assert (usage.restarts, usage.oom_kills, usage.last_oom_at) == (2, 2, 120.0)
