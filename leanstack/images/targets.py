@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
+from leanstack.config.fields import DIGEST_REF
 from leanstack.config.resolve import ImageRules, builds
 from leanstack.config.schema import StackConfig
 from leanstack.costing.images import ImageFacts
@@ -52,9 +52,6 @@ def failure_lines(ref: str, results: list[RuleResult], key_path: Optional[str]) 
             for result in failures(results)]
 
 
-DIGEST_REF = re.compile(r"@(sha256:[0-9a-f]{64})$")
-
-
 def facts_cache() -> Optional[Path]:
     """Where preview_facts keeps what it read, per image digest ($XDG_CACHE_HOME, else ~/.cache);
     LEANSTACK_IMAGE_FACTS_CACHE=off keeps nothing."""
@@ -72,8 +69,7 @@ def preview_facts(ref: str, read: Callable[[str], ImageContents] = read_image,
     preview leaves as they are; a digest names immutable content, so what was read for a
     `repo@sha256:...` ref is kept in `cache` (default facts_cache()) and read from there next time."""
     cache = facts_cache() if cache is None else cache
-    digest = DIGEST_REF.search(ref)
-    kept = cache / f"{digest[1].replace(':', '-')}.json" if cache and digest else None
+    kept = cache / f"{ref.rsplit('@', 1)[1].replace(':', '-')}.json" if cache and DIGEST_REF.match(ref) else None
     if kept:
         try:
             data = json.loads(kept.read_text(encoding="utf-8"))

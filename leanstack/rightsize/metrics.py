@@ -22,8 +22,9 @@ Queries, per step (default 5m, a parameter):
   kube_pod_container_status_last_terminated_reason{reason="OOMKilled"} was 1 at that point.
   Where no kube-state-metrics series exist, from the kubelet's own series (KUBELET_* below):
   restarts are the changes of container_start_time_seconds (/metrics/resource keeps one series
-  per container whose value is each run's start), and a restart is an OOM kill when, in the same
-  step, the pod's memory cgroup hit its limit (cAdvisor's pod-level container_memory_failcnt rose).
+  per container whose value is each run's start), and a restart is an OOM kill when the run it
+  ended hit the pod's memory limit (cAdvisor's pod-level container_memory_failcnt rose; which rise
+  belongs to which restart: _count_kubelet_restarts).
   cAdvisor's container_oom_events_total would name the kill directly, but it is counted on the
   killed container's own cgroup, which the runtime removes with the container before a scrape
   can see it (measured on the real node: the series leaves with its value still 0).
