@@ -164,6 +164,18 @@ def agnhost_pod(cluster: Cluster, namespace: str, name: str, pod_labels: dict, p
     return wait_for(lambda: ready_pod(cluster, namespace, name), 120, f"pod {namespace}/{name} Ready")
 
 
+@contextmanager
+def ingress_caller(cluster: Cluster, name: str) -> Iterator[str]:
+    """An agnhost pod in ingress-nginx labelled as its controller (a public service's policy admits
+    it), deleted afterwards; yields its network namespace, to send load from."""
+    pod = agnhost_pod(cluster, "ingress-nginx", name,
+                      {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, [9])
+    try:
+        yield netns_by_ip()[pod["status"]["podIP"]]
+    finally:
+        cluster.kubectl("-n", "ingress-nginx", "delete", "pod", name, "--wait=false", check=False)
+
+
 def ready_pod(cluster: Cluster, namespace: str, name: str):
     pod = cluster.get("pod", name, namespace)
     ok = pod and any(c["type"] == "Ready" and c["status"] == "True" for c in pod["status"].get("conditions", []))

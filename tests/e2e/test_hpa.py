@@ -18,7 +18,7 @@ import pytest
 
 from tests.e2e.conftest import make_project
 from tests.e2e.live import ROOT, Cluster, unique_namespace, wait_for
-from tests.e2e.node import NODE_NAME, agnhost_pod, netns_by_ip, point_at_real_node
+from tests.e2e.node import NODE_NAME, ingress_caller, point_at_real_node
 
 pytestmark = pytest.mark.e2e
 
@@ -68,32 +68,29 @@ def test_api_scales_out_under_load_and_back_to_the_minimum(tmp_path, cluster):
         before = ready_pods(cluster, namespace)
         assert len(before) == MIN
         # The load leaves from a pod labelled as the ingress controller: api's policy admits it.
-        caller = agnhost_pod(cluster, "ingress-nginx", f"load-{namespace[-6:]}",
-                             {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, [9])
-        service = cluster.get("service", "api", namespace)["spec"]
-        url = f"http://{service['clusterIP']}:{service['ports'][0]['port']}/health"
-        netns = netns_by_ip()[caller["status"]["podIP"]]
-        started = time.time()
-        load = subprocess.Popen(["ip", "netns", "exec", netns, "python3", "-m",
-                                 "tools.loadgen", url, "--requests", "1000000", "--duration", "300", "--concurrency", "16"],
-                                cwd=ROOT, stdout=subprocess.PIPE, text=True)
-        try:
-            wait_for(lambda: len(ready_pods(cluster, namespace)) > MIN, 280, "a new api replica Ready under load")
-            new = {name: at for name, at in ready_pods(cluster, namespace).items() if name not in before}
-            reaction = min(new.values()) - started
-            replicas = cluster.get("hpa", "api", namespace)["status"]["desiredReplicas"]
-            wait_for(lambda: len(ready_pods(cluster, namespace)) >= cluster.get("hpa", "api", namespace)["status"]["desiredReplicas"],
-                     180, "every new api replica Ready")
-        finally:
-            load.terminate()  # bounded anyway (300 s); stopped here so scale-down starts now
-            summary = load.communicate(timeout=30)[0]
-        stopped = time.time()
-        wait_for(lambda: len(ready_pods(cluster, namespace)) == MIN
-                 and cluster.get("deployment", "api", namespace)["spec"]["replicas"] == MIN, 300,
-                 "api back to its minimum after the load")
-        print(f"\nHPA: load start -> first new replica Ready {reaction:.0f} s (desired {replicas}); "
-              f"load stop -> back to {MIN}: {time.time() - stopped:.0f} s; load: {summary.strip() or 'terminated'}")
-        assert replicas > MIN
+        with ingress_caller(cluster, f"load-{namespace[-6:]}") as netns:
+            service = cluster.get("service", "api", namespace)["spec"]
+            url = f"http://{service['clusterIP']}:{service['ports'][0]['port']}/health"
+            started = time.time()
+            load = subprocess.Popen(["ip", "netns", "exec", netns, "python3", "-m",
+                                     "tools.loadgen", url, "--requests", "1000000", "--duration", "300", "--concurrency", "16"],
+                                    cwd=ROOT, stdout=subprocess.PIPE, text=True)
+            try:
+                wait_for(lambda: len(ready_pods(cluster, namespace)) > MIN, 280, "a new api replica Ready under load")
+                new = {name: at for name, at in ready_pods(cluster, namespace).items() if name not in before}
+                reaction = min(new.values()) - started
+                replicas = cluster.get("hpa", "api", namespace)["status"]["desiredReplicas"]
+                wait_for(lambda: len(ready_pods(cluster, namespace)) >= cluster.get("hpa", "api", namespace)["status"]["desiredReplicas"],
+                         180, "every new api replica Ready")
+            finally:
+                load.terminate()  # bounded anyway (300 s); stopped here so scale-down starts now
+                summary = load.communicate(timeout=30)[0]
+            stopped = time.time()
+            wait_for(lambda: len(ready_pods(cluster, namespace)) == MIN
+                     and cluster.get("deployment", "api", namespace)["spec"]["replicas"] == MIN, 300,
+                     "api back to its minimum after the load")
+            print(f"\nHPA: load start -> first new replica Ready {reaction:.0f} s (desired {replicas}); "
+                  f"load stop -> back to {MIN}: {time.time() - stopped:.0f} s; load: {summary.strip() or 'terminated'}")
+            assert replicas > MIN
     finally:
-        cluster.kubectl("-n", "ingress-nginx", "delete", "pod", f"load-{namespace[-6:]}", "--wait=false", check=False)
         project.stack("staging").destroy()
