@@ -75,6 +75,8 @@ class CurrentSpec:
 
     resources: Resources
     autoscaling: Optional[Autoscaling] = None
+    exec_probes: bool = False
+    """A probe runs a command in the container (Probes.runs_commands)."""
 
 
 @dataclass(frozen=True)

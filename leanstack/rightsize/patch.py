@@ -23,6 +23,7 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.util import load_yaml_guess_indent
 
 from leanstack.config.errors import ConfigError
+from leanstack.config.resolve.probes import probes
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import PROJECT, load_stack_file
 from leanstack.kube.quantities import QuantityError, parse_quantity
@@ -168,5 +169,6 @@ def current_specs(config: StackConfig) -> dict[str, CurrentSpec]:
         specs[name] = CurrentSpec(
             Resources(requests.cpu, limits.cpu, requests.memory, limits.memory),
             Autoscaling(hpa.min_replicas, hpa.max_replicas, hpa.cpu_utilization, hpa.memory_utilization) if hpa else None,
+            exec_probes=probes(service.probes, service.probe_port).runs_commands(),
         )
     return specs

@@ -29,17 +29,27 @@ Shared rules, applied in this order:
   2. HPA on CPU (autoscaling with cpu_utilization U%): CPU request = p95 of per-pod usage / U, so
      a pod at its 95th percentile sits exactly at the HPA target. With memory_utilization M%:
      memory request >= p95 of per-pod working set / M, so ordinary memory use never scales out.
-  3. OOM kills in the window: memory request >= the VPA bump of the memory that was killed,
+  3. A probe that runs a command in the container (Probes.runs_commands): its process lives in the
+     container's memory cgroup for a moment each period, which no step sample shows, so the memory
+     target gains Policy.exec_probe_memory_bytes (16 MiB: `python -m worker.health` peaks at 14 MiB
+     RSS, measured with /usr/bin/time). Found on the real node: the worker right-sized to 32Mi was
+     OOM-killed within 2 s of every start, its first startup probe beside the worker's own 25 MiB.
+  4. OOM kills in the window: memory request >= the VPA bump of the memory that was killed,
      max(x * 1.2, x + 100 Mi) (OOMBumpUpRatio, OOMMinBumpUp in model/container.go), where x is
      the current memory limit or the highest working set seen, whichever is larger (the kernel
      kills at the limit, which VPA's request-proportional limits make its "request").
-  4. Floors and rounding up: CPU >= 10m in 5m steps, memory >= 32Mi in 16Mi steps (Policy).
-  5. Limits. CPU: the current limit:request ratio applied to the new request (the burst headroom
+  5. Floors and rounding up: CPU >= 10m in 5m steps, memory >= 32Mi in 16Mi steps (Policy).
+  6. Limits. CPU: the current limit:request ratio applied to the new request (the burst headroom
      the team chose), but never below the highest CPU usage seen, so it throttles no more than
-     before. Memory: equal to the request (memory cannot be reclaimed by throttling; a limit
-     above the request lets an overcommitted node OOM-kill the pod) but never below the highest
-     working set + 15%, so the new limit kills nothing that ran fine in the window.
-  6. HPA replicas (cpu_utilization set): with capacity = new CPU request * U per pod,
+     before; and never below the current limit when a probe runs a command in the container: the
+     probe's process starts inside the container's CPU quota and must finish within its timeout, a
+     burst no per-step average shows (measured on the real node: the worker's `python -m
+     worker.health`, 80 ms of CPU, timed out at 1 s under a 40m limit and the liveness probe
+     restarted the pod; it passes under 200m). Memory: equal to the request (memory cannot be
+     reclaimed by throttling; a limit above the request lets an overcommitted node OOM-kill the
+     pod) but never below the highest working set + 15%, so the new limit kills nothing that ran
+     fine in the window.
+  7. HPA replicas (cpu_utilization set): with capacity = new CPU request * U per pod,
      min = ceil(median total CPU / capacity), max = ceil(peak total CPU * 1.2 / capacity); min
      never drops below 1, nor below 2 when the service runs 2 or more today (PDBs and zero-
      downtime rollouts need a second pod); max >= min + 1, so the HPA can still scale out.
@@ -90,6 +100,7 @@ class Policy:
     memory_floor_bytes: int = 32 * MiB
     memory_step_bytes: int = 16 * MiB
     memory_limit_margin: float = 0.15
+    exec_probe_memory_bytes: int = 16 * MiB
     hpa_peak_headroom: float = 1.2
 
 
@@ -222,6 +233,9 @@ def recommend(usage: ServiceUsage, current: CurrentSpec, strategy: str = "krr", 
         reasons.append(f"HPA: CPU request = per-pod p95 {evidence.cpu_p95 * 1000:.0f}m at the {hpa.cpu_utilization}% target")
     if hpa and hpa.memory_utilization:
         memory_target = max(memory_target, evidence.memory_p95 / (hpa.memory_utilization / 100))
+    if current.exec_probes:
+        memory_target += policy.exec_probe_memory_bytes
+        reasons.append(f"a probe runs a command in the container: + {format_bytes(Decimal(policy.exec_probe_memory_bytes))} for its process")
     if evidence.oom_kills:
         killed_at = max(float(parse_quantity(current.resources.memory_limit)), evidence.memory_max)
         memory_target = max(memory_target, oom_bumped_bytes(killed_at))
@@ -229,8 +243,12 @@ def recommend(usage: ServiceUsage, current: CurrentSpec, strategy: str = "krr", 
 
     cpu_request = max(millicores(cpu_target, policy.cpu_step_millicores), Decimal(policy.cpu_floor_millicores) / 1000)
     memory_request = max(ceil_to_step(memory_target, policy.memory_step_bytes), policy.memory_floor_bytes)
-    ratio = parse_quantity(current.resources.cpu_limit) / parse_quantity(current.resources.cpu_request)
+    current_cpu_limit = parse_quantity(current.resources.cpu_limit)
+    ratio = current_cpu_limit / parse_quantity(current.resources.cpu_request)
     cpu_limit = millicores(max(float(cpu_request * ratio), evidence.cpu_max), policy.cpu_step_millicores)
+    if current.exec_probes and cpu_limit < current_cpu_limit:
+        cpu_limit = current_cpu_limit
+        reasons.append(f"a probe runs a command in the container: CPU limit kept at {format_cpu(cpu_limit)} for its burst")
     memory_limit = max(memory_request, ceil_to_step(evidence.memory_max * (1 + policy.memory_limit_margin), policy.memory_step_bytes))
     recommended = Resources(
         cpu_request=format_cpu(cpu_request), cpu_limit=format_cpu(cpu_limit),

@@ -15,8 +15,7 @@ import json
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Optional
 
 import pytest
 import yaml
@@ -25,7 +24,7 @@ from leanstack.kube.quantities import parse_quantity
 from leanstack.rightsize import aligned_end
 from tests.e2e.conftest import Project, make_project
 from tests.e2e.live import ROOT, Cluster, unique_namespace, wait_for
-from tests.e2e.node import agnhost_pod, independent_evidence, kubelet_prometheus, netns_by_ip, point_at_real_node
+from tests.e2e.node import independent_evidence, ingress_caller, kubelet_prometheus, point_at_real_node
 
 pytestmark = pytest.mark.e2e
 
@@ -34,18 +33,7 @@ STEP = 30
 LOAD_REQUESTS = 7200  # about 150 s here: four whole 30 s steps inside it
 LOAD_SECONDS = 300  # the bound; the fixed count ends it first
 COMMENT = "# kept by rightsize --write: a comment of the loop test"
-
-
-@contextmanager
-def caller(cluster: Cluster, namespace: str) -> Iterator[str]:
-    """A pod labelled as the ingress controller (api's policy admits it); its network namespace."""
-    name = f"load-{namespace[-6:]}"
-    pod = agnhost_pod(cluster, "ingress-nginx", name,
-                      {"app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller"}, [9])
-    try:
-        yield netns_by_ip()[pod["status"]["podIP"]]
-    finally:
-        cluster.kubectl("-n", "ingress-nginx", "delete", "pod", name, "--wait=false", check=False)
+SETTLE_SECONDS = 120  # after the roll: the new pods run this long before their restarts are counted
 
 
 def load(cluster: Cluster, namespace: str, netns: str) -> dict:
@@ -109,7 +97,7 @@ def test_rightsize_write_cost_and_up_on_the_pods_that_produced_the_numbers(tmp_p
         project.up("dev")
         timed("first up", began)
         try:
-            with caller(cluster, namespace) as netns:
+            with ingress_caller(cluster, f"load-{namespace[-6:]}") as netns:
                 wait_for(lambda: all(ready_and_restarts(p)[0] for p in pods_by_service(cluster, namespace).values()),
                          120, "every dev pod Ready")
                 # the window: whole steps inside the load, after every pod has been scraped for a step
@@ -156,7 +144,8 @@ def test_rightsize_write_cost_and_up_on_the_pods_that_produced_the_numbers(tmp_p
                 timed("cost preview", began)
                 assert json.loads(cost.stdout)["total"] == report["cost_delta"]["total"]
 
-                before = {name: ready_and_restarts(pod)[1] for name, pod in pods_by_service(cluster, namespace).items()}
+                first_pods = pods_by_service(cluster, namespace)
+                before = {name: ready_and_restarts(pod)[1] for name, pod in first_pods.items()}
                 began = time.time()
                 project.up("dev")
                 timed("second up", began)
@@ -173,13 +162,16 @@ def test_rightsize_write_cost_and_up_on_the_pods_that_produced_the_numbers(tmp_p
                             assert parse_quantity(container["resources"][kind][resource]) == parse_quantity(
                                 declared[kind][resource]) == parse_quantity(new[f"{resource}_{kind[:-1]}"]), (name, kind)
 
-                restarts_before = {name: ready_and_restarts(pod)[1] for name, pod in rolled.items()}
-                began = time.time()
+                rolled_at = time.time()
                 second = load(cluster, namespace, netns)
-                timed("same load again", began)
+                timed("same load again", rolled_at)
+                # long enough on the new sizes for a failing liveness probe to restart a pod (the slow profile: 4 x 15 s)
+                time.sleep(max(0.0, rolled_at + SETTLE_SECONDS - time.time()))
                 after = pods_by_service(cluster, namespace)
+                # a pod the roll replaced has never restarted on its new sizes; one it kept, no more than before
                 assert {name: ready_and_restarts(pod) for name, pod in after.items()} == {
-                    name: (True, count) for name, count in restarts_before.items()}
+                    name: (True, before[name] if pod["metadata"]["uid"] == first_pods[name]["metadata"]["uid"] else 0)
+                    for name, pod in rolled.items()}
                 assert second["ok"] == second["sent"] == LOAD_REQUESTS, second
         finally:
             project.stack("dev").destroy()

@@ -11,7 +11,7 @@ import pytest
 from leanstack.config.stack_file import load_stack_file
 from leanstack.rightsize import Evidence, Recommendation, Replicas, Resources
 from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
-from tests.unit.conftest import ROOT
+from tests.unit.conftest import ROOT, small_stack
 
 EVIDENCE = Evidence(window_seconds=86400, step_seconds=300, pods=2, cpu_samples=288, memory_samples=288,
                     history_seconds=86100)
@@ -97,3 +97,17 @@ def test_a_valid_patch_is_written(tmp_path):
     write_stack_file(path, patched)
     assert path.read_text() == patched
     assert load_stack_file(path).services["web"].resources.requests.cpu == "30m"
+
+
+
+def test_current_specs_know_which_services_probe_with_a_command():
+    services = small_stack().services
+    db = services["db"].model_dump(exclude_unset=True)
+    config = small_stack(services={
+        "api": services["api"].model_dump(exclude_unset=True),
+        "db": db,
+        "db-exec": {**db, "probes": {"type": "exec", "command": ["pg_isready"]}},
+        "db-ready": {**db, "probes": {"type": "tcp", "readiness_command": ["pg_isready"]}},
+    })
+    assert {name: spec.exec_probes for name, spec in current_specs(config).items()} == {
+        "api": False, "db": False, "db-exec": True, "db-ready": True}

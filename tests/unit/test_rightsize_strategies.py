@@ -118,6 +118,28 @@ def test_cpu_limit_never_below_observed_peak():
     assert (result.recommended.cpu_request, result.recommended.cpu_limit) == ("50m", "900m")
 
 
+@pytest.mark.parametrize("exec_probes, cpu_limit", [(False, "20m"), (True, "400m")])
+def test_an_exec_probe_keeps_the_current_cpu_limit_for_its_burst(exec_probes, cpu_limit):
+    spec = CurrentSpec(SPEC.resources, exec_probes=exec_probes)
+    result = recommend(usage({"api-a": [0.0005] * 200}, {"api-a": [5 * Mi] * 200}), spec, "krr")
+    assert (result.recommended.cpu_request, result.recommended.cpu_limit) == ("10m", cpu_limit)
+    assert any("probe runs a command" in reason for reason in result.reasons) is exec_probes
+
+
+@pytest.mark.parametrize("exec_probes, extra", [(False, 0), (True, 16 * Mi)])
+def test_an_exec_probe_adds_its_process_to_the_memory(exec_probes, extra):
+    spec = CurrentSpec(SPEC.resources, exec_probes=exec_probes)
+    result = recommend(usage({"api-a": [0.1] * 200}, {"api-a": [64 * Mi] * 200}), spec, "krr")
+    memory = f"{mebis(64 * Mi * 1.15 + extra)}Mi"
+    assert (result.recommended.memory_request, result.recommended.memory_limit) == (memory, memory)
+
+
+def test_an_exec_probe_does_not_stop_the_cpu_limit_rising():
+    spec = CurrentSpec(SPEC.resources, exec_probes=True)
+    result = recommend(usage({"api-a": [0.5] * 200}, {"api-a": [64 * Mi] * 200}), spec, "krr")
+    assert (result.recommended.cpu_request, result.recommended.cpu_limit) == ("500m", "1")
+
+
 def test_oom_kill_bumps_memory_by_vpa_rule():
     memory = [300 * Mi] * 200
     result = recommend(usage({"api-a": [0.1] * 200}, {"api-a": memory}, restarts=2, oom_kills=2), SPEC, "krr")

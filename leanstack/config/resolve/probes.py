@@ -81,6 +81,11 @@ class Probes:
     profile: NotRequired[str] = default_of(schema.Probes, "profile")
     """Timing: fast, standard or slow. Default standard."""
 
+    def runs_commands(self) -> bool:
+        """True when a check starts a process in the container: its CPU and memory count against the
+        container's limits, in one burst that must finish within the probe's timeout."""
+        return any(check.exec is not None for check in (self.startup, self.readiness, self.liveness))
+
     @classmethod
     def http(cls, port: int) -> "Probes":
         """The stack file's default checks (GET /health to start and stay alive, /ready to serve) on `port`."""
