@@ -676,6 +676,9 @@ cmd_up() {
   cert kube-proxy system:kube-proxy
   cert kube-router "leanstack:kube-router"
   containerd_up
+  # The node's images live in the local registry; after a reboot nothing serves it yet.
+  python3 -c "import urllib.request; urllib.request.urlopen('http://$REGISTRY/v2/', timeout=2)" 2>/dev/null ||
+    "$LEANSTACK_ROOT/scripts/docker.sh" >/dev/null
   images_up
   # RBAC first: kube-router exits when it cannot list what it enforces within a minute.
   { cluster_objects; echo ---; metrics_server_objects; } | kc apply -f - >/dev/null
