@@ -118,11 +118,11 @@ def bench_before(name: str, source: Path, dockerfile: Path, tag: str, work: Path
     shutil.copytree(source, ctx, ignore=shutil.ignore_patterns("__pycache__", ".dockerignore"))
     shutil.copy(dockerfile, ctx / "Dockerfile")
     run.log(f"{name}: build")
-    seconds = run.build(ctx, tag, args, no_cache=False)
+    run.build(ctx, tag, args, no_cache=False)
     found = analyse(push(tag))
     found["dive"] = dive_agrees(tag, found["report"])
     run.log(f"{name}: leanstack images {found['seconds']:.2f}s / {found['max_rss_mb']:.0f} MB")
-    return {"size": run.inspect(tag)[0], "build": seconds, **found}
+    return {"size": run.inspect(tag)[0], **found}
 
 
 def bench_bloated(work: Path) -> dict:
@@ -228,8 +228,7 @@ def main() -> int:
     if django:
         tables += "\n\n" + before_table(DJANGO_TAGS[0], django["before"], django["after"],
                                          f"The optimized shop on the floor (`{DJANGO_TAGS[1]}`, efficiency "
-                                         f"{django['after']['report']['efficiency']['score']:.4f}, built cold in "
-                                         f"{django['after']['build']:.0f} s here)")
+                                         f"{django['after']['report']['efficiency']['score']:.4f})")
     print(tables)
     if args.write_doc:
         section = (f"## Image floor\n\nProduced by `python -m bench.images.floor {' '.join(sys.argv[1:])}` on "
