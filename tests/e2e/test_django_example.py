@@ -31,10 +31,6 @@ def small_and_on_the_real_node(cluster, namespace: str):
             service.pop("autoscaling")
             service["replicas"] = 1
         config["services"]["beat"]["env"]["SHOP_TICK_SECONDS"] = str(TICK_SECONDS)
-        # The local postgres (scripts/images/postgres-entrypoint.sh) makes no POSTGRES_DB database as the
-        # official image does: the shop uses the superuser's own one here.
-        for name in ("web", "worker"):
-            config["services"][name]["env"]["DATABASE_NAME"] = "postgres"
     return edit
 
 
