@@ -1,7 +1,8 @@
 """The django-celery example (examples/django-celery: a real Django + Celery shop on the floor base)
 deployed by the real engine to the local cluster's real node, in its own namespace: the migrate Job
 completes, web, worker, beat, postgres and redis are Ready, an order goes web -> redis -> worker ->
-postgres -> web through the real pods, and beat's periodic task is seen in the database.
+postgres -> web through the real pods, beat's periodic task is seen in the database, and a run of
+the clearsessions CronJob completes.
 
 Web and worker run one replica each here (no HPA): the shared node has two cores.
 """
@@ -78,3 +79,12 @@ def test_beats_periodic_task_reaches_the_database(shop, cluster):
         first = wait_for(lambda: (lambda s, b: b["count"] if s == 200 and b["count"] else None)(*http(f"{base}/ticks")),
                          60, "a first tick")
         wait_for(lambda: http(f"{base}/ticks")[1].get("count", 0) > first, 6 * TICK_SECONDS, "the next tick")
+
+
+def test_the_clearsessions_schedule_runs_to_completion_against_the_database(shop, cluster):
+    """A run of the nightly CronJob, started now: Django's clearsessions reaches postgres (the
+    schedule's pods pass web's network policy) and exits 0."""
+    (cron,) = cluster.get("cronjobs", namespace=shop)
+    name = cron["metadata"]["name"]
+    cluster.kubectl("-n", shop, "create", "job", f"{name}-now", f"--from=cronjob/{name}")
+    wait_for(lambda: cluster.get("job", f"{name}-now", shop)["status"].get("succeeded"), 120, f"{name}-now to succeed")
