@@ -50,7 +50,7 @@ def shop(tmp_path_factory, cluster):
 
 def test_the_migration_completed_and_every_service_is_ready_on_the_real_node(shop, cluster):
     pods = cluster.get("pods", namespace=shop)
-    migrations = [pod for pod in pods if "job-name" in pod["metadata"]["labels"]]
+    migrations = [pod for pod in pods if pod["metadata"]["labels"].get("job-name", "").startswith("web-migrate")]
     assert [pod["status"]["phase"] for pod in migrations] == ["Succeeded"]
     running = {pod["metadata"]["labels"][labels.SERVICE]: pod for pod in pods
                if pod["status"].get("phase") == "Running" and labels.SERVICE in pod["metadata"]["labels"]}
