@@ -10,9 +10,14 @@
             wasted bytes, findings, and its wall time and peak memory (a child process each);
             also on the seeds' bloated "before" api (bench/images/bloated/Dockerfile: JRE, curl,
             apt lists deleted a layer later, site-packages tests, on the build base)
+  django    the django-celery example's shop (examples/django-celery/app) twice, from one context:
+            seed 003's "before" (bench/images/django-before/Dockerfile: one stage on the build base,
+            a JDK, gcc and libpq-dev, curl, pip's cache, site-packages tests) and its optimized
+            Dockerfile on the floor (psycopg2 compiled, libpq bundled by auditwheel): sizes, the
+            after/before ratio, and `leanstack images` on both
 
 Usage:
-  .venv/bin/python -m bench.images.floor [--apps api,worker] [--write-doc docs/benchmarks.md] [--dive PATH]
+  .venv/bin/python -m bench.images.floor [--apps api,worker] [--no-django] [--write-doc docs/benchmarks.md] [--dive PATH]
 
 `--dive`: dive built from its Go module (`GOBIN=/tmp/dive-bin go install github.com/wagoodman/dive@v0.13.1`).
 
@@ -107,28 +112,44 @@ def top_findings(analysis: dict, count: int = 4) -> str:
     return ", ".join(f"{f['kind']} {human(f['bytes'])}" for f in analysis["report"]["findings"][:count]) or "none"
 
 
-def bench_bloated(work: Path) -> dict:
-    """The seeds' "before" image (bench/images/bloated/Dockerfile) on a copy of apps/api."""
-    ctx = work / "api-bloated"
-    shutil.copytree(run.ROOT / "apps" / "api", ctx, ignore=shutil.ignore_patterns("__pycache__", ".dockerignore"))
-    shutil.copy(run.BENCH / "bloated" / "Dockerfile", ctx / "Dockerfile")
-    tag = "leanstack-bench/api:bloated"
-    run.log("api/bloated: build")
-    run.build(ctx, tag, {"BASE": run.BUILD_BASE}, no_cache=False)
+def bench_before(name: str, source: Path, dockerfile: Path, tag: str, work: Path, args: dict) -> dict:
+    """A copy of `source` built with `dockerfile` as `tag`: its size and `leanstack images` report."""
+    ctx = work / name
+    shutil.copytree(source, ctx, ignore=shutil.ignore_patterns("__pycache__", ".dockerignore"))
+    shutil.copy(dockerfile, ctx / "Dockerfile")
+    run.log(f"{name}: build")
+    run.build(ctx, tag, args, no_cache=False)
     found = analyse(push(tag))
     found["dive"] = dive_agrees(tag, found["report"])
-    run.log(f"api/bloated: leanstack images {found['seconds']:.2f}s / {found['max_rss_mb']:.0f} MB")
+    run.log(f"{name}: leanstack images {found['seconds']:.2f}s / {found['max_rss_mb']:.0f} MB")
     return {"size": run.inspect(tag)[0], **found}
 
 
-def bloated_table(bloated: dict, optimized: dict) -> str:
+def bench_bloated(work: Path) -> dict:
+    """The seeds' "before" image (bench/images/bloated/Dockerfile) on a copy of apps/api."""
+    return bench_before("api-bloated", run.ROOT / "apps" / "api", run.BENCH / "bloated" / "Dockerfile",
+                        "leanstack-bench/api:bloated", work, {"BASE": run.BUILD_BASE})
+
+
+def bench_django(work: Path) -> dict:
+    """The shop before (seed 003's shape) and optimized on the floor, each from a copy of its context."""
+    app = run.ROOT / "examples" / "django-celery" / "app"
+    before = bench_before("django-before", app, run.BENCH / "django-before" / "Dockerfile", DJANGO_TAGS[0], work,
+                          {"BASE": run.BUILD_BASE})
+    after = bench_before("django-floor", app, app / "Dockerfile", DJANGO_TAGS[1], work,
+                         {"BUILD_BASE": run.BUILD_BASE, "RUNTIME_BASE": BASES["floor"]})
+    return {"before": before, "after": after}
+
+
+def before_table(tag: str, bloated: dict, optimized: dict, what: str) -> str:
+    """The "before" image's report, its findings by layer, and `what` (the optimized image) as a ratio of it."""
     report = bloated["report"]
     eff = report["efficiency"]
-    head = (f"`leanstack-bench/api:bloated`: {human(bloated['size'])} (layer tars {human(report['size'])}); efficiency "
+    head = (f"`{tag}`: {human(bloated['size'])} (layer tars {human(report['size'])}); efficiency "
             f"{eff['score']:.4f}, wasted {human(eff['wasted_bytes'])}, hidden {human(report['hidden'])}; "
             f"`leanstack images` {bloated['seconds']:.2f} s, {bloated['max_rss_mb']:.0f} MB"
-            f"{'; dive: ' + bloated['dive'] if DIVE else ''}. The optimized api on the "
-            f"floor is {optimized['size'] / bloated['size']:.2f} of it.\n\n")
+            f"{'; dive: ' + bloated['dive'] if DIVE else ''}. {what} is "
+            f"{human(optimized['size'])}, {optimized['size'] / bloated['size']:.2f} of it (after/before).\n\n")
     rows = ["| finding | bytes | layer | biggest paths |", "|---|---:|---|---|"]
     for f in report["findings"]:
         paths = ", ".join(f"{path} ({human(size)})" for path, size in sorted(f["paths"].items(), key=lambda i: -i[1])[:3])
@@ -173,6 +194,7 @@ def main() -> int:
     parser.add_argument("--apps", default="api,worker")
     parser.add_argument("--write-doc", type=Path, help="replace the '## Image floor' section of this markdown file")
     parser.add_argument("--keep", action="store_true", help="keep the leanstack-bench/* images in the engine afterwards")
+    parser.add_argument("--no-django", action="store_true", help="skip the django-celery shop before/after")
     parser.add_argument("--dive", help="a dive binary: compare its --ci efficiency and wasted bytes with ours")
     args = parser.parse_args()
     global DIVE, DIVE_VERSION
@@ -193,13 +215,20 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="leanstack-floor-") as work:
         results = {app: bench_app(app, Path(work)) for app in apps}
         bloated = bench_bloated(Path(work)) if "api" in apps else None
+        django = None if args.no_django else bench_django(Path(work))
     if not args.keep:  # the engine's copies; the registry keeps its blobs (docs/images.md, gotcha 7)
-        tags = [f"leanstack-bench/{app}:{variant}" for app in apps for variant in VARIANTS] + ["leanstack-bench/api:bloated"]
+        tags = [f"leanstack-bench/{app}:{variant}" for app in apps for variant in VARIANTS]
+        tags += ["leanstack-bench/api:bloated", *DJANGO_TAGS]
         for tag in tags:
             run.sh(["docker", "rmi", tag, f"{REGISTRY}/{tag}"], check=False)
     tables = base_table(sizes, base_analyses) + "\n\n" + app_table(results)
     if bloated:
-        tables += "\n\n" + bloated_table(bloated, results["api"]["floor"])
+        tables += "\n\n" + before_table("leanstack-bench/api:bloated", bloated, results["api"]["floor"],
+                                         "The optimized api on the floor")
+    if django:
+        tables += "\n\n" + before_table(DJANGO_TAGS[0], django["before"], django["after"],
+                                         f"The optimized shop on the floor (`{DJANGO_TAGS[1]}`, efficiency "
+                                         f"{django['after']['report']['efficiency']['score']:.4f})")
     print(tables)
     if args.write_doc:
         section = (f"## Image floor\n\nProduced by `python -m bench.images.floor {' '.join(sys.argv[1:])}` on "
@@ -219,6 +248,7 @@ def main() -> int:
 
 DIVE: str | None = None
 DIVE_VERSION = ""
+DJANGO_TAGS = ("leanstack-bench/django:before", "leanstack-bench/django:floor")
 
 if __name__ == "__main__":
     sys.exit(main())

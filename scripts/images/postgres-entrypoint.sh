@@ -1,7 +1,8 @@
 #!/bin/sh
 # Entry point of 127.0.0.1:5000/leanstack/postgres (scripts/service-images.sh): like the official
 # image's, an empty $PGDATA is initialised once with the superuser password from
-# $POSTGRES_PASSWORD_FILE, then the command runs (postgres by default). Runs as the image's
+# $POSTGRES_PASSWORD_FILE and, when $POSTGRES_DB names another one, that database; then the command
+# runs (postgres by default). Runs as the image's
 # non-root user; writes only $PGDATA and /var/run/postgresql (the server's socket and lock).
 set -eu
 
@@ -25,6 +26,11 @@ if [ "${1:-}" = postgres ] && [ ! -s "$PGDATA/PG_VERSION" ]; then
   printf 'host all all 0.0.0.0/0 scram-sha-256\nhost all all ::/0 scram-sha-256\n' >>"$PGDATA/pg_hba.conf"
   # The image has no LLVM: no JIT compilation.
   printf "listen_addresses = '*'\njit = off\n" >>"$PGDATA/postgresql.conf"
+  # The official image's POSTGRES_DB, made in single-user mode (no server, no socket yet).
+  if [ -n "${POSTGRES_DB:-}" ] && [ "$POSTGRES_DB" != "${POSTGRES_USER:-postgres}" ]; then
+    printf 'CREATE DATABASE "%s";\n' "$(printf '%s' "$POSTGRES_DB" | sed 's/"/""/g')" \
+      | postgres --single -D "$PGDATA" postgres >/dev/null
+  fi
   echo "postgres-entrypoint: initialised $PGDATA" >&2
 fi
 exec "$@"

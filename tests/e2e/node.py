@@ -10,8 +10,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -299,3 +302,39 @@ def independent_evidence(url: str, namespace: str, service: str, window: float, 
         "memory_max": at_end(f"max_over_time(({memory})[{window:g}s:{step:g}s])"),
         "cpu_samples": at_end(f"count_over_time(({cpu})[{window:g}s:{step:g}s])"),
     }
+
+
+def free_local_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def http(url: str, body: dict | None = None) -> tuple[int, dict]:
+    """GET (or POST `body` as JSON): status and the JSON answer; 0 when nothing answered."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, {}
+    except OSError:
+        return 0, {}
+
+
+@contextmanager
+def port_forward(cluster: Cluster, namespace: str, service: str, port: int) -> Iterator[str]:
+    """A Service on a local port (kubectl port-forward: API server -> kubelet -> the pod): its base URL,
+    once /ready answers."""
+    local = free_local_port()
+    forward = subprocess.Popen([str(cluster.kubectl_path), "--kubeconfig", str(cluster.kubeconfig), "-n", namespace,
+                                "port-forward", "--address", "127.0.0.1", f"service/{service}", f"{local}:{port}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{local}"
+        wait_for(lambda: http(f"{base}/ready")[0] == 200, 30, f"{service} /ready through the port-forward")
+        yield base
+    finally:
+        forward.terminate()
+        forward.wait(timeout=10)

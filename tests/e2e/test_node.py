@@ -23,8 +23,6 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.error
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +38,7 @@ from leanstack.scan import reachability as r
 from tests.e2e.conftest import Project, make_project
 from tests.e2e.live import ROOT, Cluster, unique_namespace, wait_for
 from tests.e2e.node import (NODE_IP, NODE_NAME, agnhost_pod, connect_from, containers, live_model, measured_table,
-                            netns_by_ip, point_at_real_node, probe_peers, ready_pod)
+                            http, netns_by_ip, point_at_real_node, port_forward, probe_peers, ready_pod)
 
 pytestmark = pytest.mark.e2e
 
@@ -303,18 +301,9 @@ def test_a_stopped_kubelet_makes_the_node_not_ready_and_once_started_every_pod_i
 
 @contextmanager
 def api_port_forward(cluster: Cluster, dev: Running) -> Iterator[str]:
-    """The api Service on a local port (kubectl port-forward): its base URL, once /ready answers."""
-    port = free_local_port()
-    forward = subprocess.Popen([str(cluster.kubectl_path), "--kubeconfig", str(cluster.kubeconfig), "-n", dev.namespace,
-                                "port-forward", "--address", "127.0.0.1", "service/api", f"{port}:8080"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        wait_for(lambda: http(f"{base}/ready")[0] == 200, 30, "api /ready through the port-forward")
+    """The api Service on a local port, once /ready answers."""
+    with port_forward(cluster, dev.namespace, "api", 8080) as base:
         yield base
-    finally:
-        forward.terminate()
-        forward.wait(timeout=10)
 
 
 def place_orders(cluster: Cluster, dev: Running, count: int) -> set[str]:
@@ -371,24 +360,6 @@ def process_alive(pid: int) -> bool:
 def node_ready(cluster: Cluster) -> str | None:
     node = cluster.get("node", NODE_NAME)
     return next((c["status"] for c in node["status"]["conditions"] if c["type"] == "Ready"), None)
-
-
-def free_local_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def http(url: str, body: dict | None = None) -> tuple[int, dict]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=5) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, {}
-    except OSError:
-        return 0, {}
 
 
 def test_a_probe_command_missing_from_the_image_fails_up_naming_the_service_and_the_kubelet_says_why(dev, cluster):
