@@ -25,7 +25,10 @@ vpa (the VPA recommender, kubernetes/autoscaler vertical-pod-autoscaler/pkg/reco
 
 Shared rules, applied in this order:
   1. Not enough data (fewer than Policy.min_samples CPU or memory samples, or less than
-     Policy.min_history_seconds of history): no recommendation, the service is left alone.
+     Policy.min_history_seconds of history): no recommendation, the service is left alone;
+     unless it was OOM-killed in the window (a crash-looping pod leaves little data): then only
+     memory changes (rules 3-6), CPU and replicas stay as they are (VPA also acts on OOM events at
+     once).
   2. HPA on CPU (autoscaling with cpu_utilization U%): CPU request = p95 of per-pod usage / U, so
      a pod at its 95th percentile sits exactly at the HPA target. With memory_utilization M%:
      memory request >= p95 of per-pod working set / M, so ordinary memory use never scales out.
@@ -223,15 +226,21 @@ def recommend(usage: ServiceUsage, current: CurrentSpec, strategy: str = "krr", 
         evidence=evidence, reasons=(declined,) if declined else (),
         current_replicas=Replicas(hpa.min_replicas, hpa.max_replicas) if hpa else None,
     )
-    if declined:
+    memory_only = bool(declined) and evidence.oom_kills > 0
+    if declined and not memory_only:
         return result
 
-    cpu_target, memory_target, how = STRATEGIES[strategy](usage)
-    reasons = [how]
-    if hpa and hpa.cpu_utilization:
+    if memory_only:
+        # A crash-looping pod leaves too little data to size anything but what killed it.
+        cpu_target, memory_target = float(parse_quantity(current.resources.cpu_request)), 0.0
+        reasons = [f"{declined.split(';')[0]}, but OOM-killed: only memory changes, CPU and replicas as they are"]
+    else:
+        cpu_target, memory_target, how = STRATEGIES[strategy](usage)
+        reasons = [how]
+    if hpa and hpa.cpu_utilization and not memory_only:
         cpu_target = evidence.cpu_p95 / (hpa.cpu_utilization / 100)
         reasons.append(f"HPA: CPU request = per-pod p95 {evidence.cpu_p95 * 1000:.0f}m at the {hpa.cpu_utilization}% target")
-    if hpa and hpa.memory_utilization:
+    if hpa and hpa.memory_utilization and not memory_only:
         memory_target = max(memory_target, evidence.memory_p95 / (hpa.memory_utilization / 100))
     if current.exec_probes:
         memory_target += policy.exec_probe_memory_bytes
@@ -246,18 +255,20 @@ def recommend(usage: ServiceUsage, current: CurrentSpec, strategy: str = "krr", 
     current_cpu_limit = parse_quantity(current.resources.cpu_limit)
     ratio = current_cpu_limit / parse_quantity(current.resources.cpu_request)
     cpu_limit = millicores(max(float(cpu_request * ratio), evidence.cpu_max), policy.cpu_step_millicores)
-    if current.exec_probes and cpu_limit < current_cpu_limit:
+    if current.exec_probes and cpu_limit < current_cpu_limit and not memory_only:
         cpu_limit = current_cpu_limit
         reasons.append(f"a probe runs a command in the container: CPU limit kept at {format_cpu(cpu_limit)} for its burst")
     memory_limit = max(memory_request, ceil_to_step(evidence.memory_max * (1 + policy.memory_limit_margin), policy.memory_step_bytes))
+    cpu_request_text, cpu_limit_text = ((current.resources.cpu_request, current.resources.cpu_limit) if memory_only
+                                        else (format_cpu(cpu_request), format_cpu(cpu_limit)))
     recommended = Resources(
-        cpu_request=format_cpu(cpu_request), cpu_limit=format_cpu(cpu_limit),
+        cpu_request=cpu_request_text, cpu_limit=cpu_limit_text,
         memory_request=format_bytes(Decimal(memory_request)), memory_limit=format_bytes(Decimal(memory_limit)),
     )
     replicas = None
-    if hpa and hpa.cpu_utilization:
+    if hpa and hpa.cpu_utilization and not memory_only:
         replicas = _replicas(current, cpu_request, evidence, policy)
-    elif hpa:
+    elif hpa and not memory_only:
         reasons.append("HPA scales on memory or a pods metric only: replica bounds left as they are")
     return Recommendation(
         service=usage.service, strategy=strategy, current=current.resources, recommended=recommended,

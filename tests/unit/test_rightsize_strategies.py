@@ -190,3 +190,13 @@ def test_unknown_strategy_is_rejected():
 def test_policy_thresholds_are_parameters():
     data = usage({"api-a": [0.1] * 50}, {"api-a": [Mi] * 50})
     assert recommend(data, SPEC, policy=Policy(min_samples=10, min_history_seconds=3600)).recommended is not None
+
+
+def test_an_oom_killed_service_with_too_little_data_gets_memory_only():
+    memory = [300 * Mi] * 5
+    result = recommend(usage({"api-a": [0.9] * 5}, {"api-a": memory}, restarts=2, oom_kills=2), SPEC, "krr")
+    killed = 512 * Mi
+    assert result.recommended == Resources("200m", "400m", f"{mebis(max(killed * 1.2, killed + 100 * Mi))}Mi",
+                                           f"{mebis(max(killed * 1.2, killed + 100 * Mi))}Mi")
+    assert result.reasons[0].startswith("not enough history: 5 samples") and "only memory changes" in result.reasons[0]
+    assert recommend(usage({"api-a": [0.9] * 5}, {"api-a": memory}), SPEC, "krr").recommended is None
