@@ -12,11 +12,25 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import PurePosixPath
+from typing import Callable, Mapping
 
 from leanstack.images.filesystem import Node
 
 PY = r"python3(\.\d+)?"
 SITE = rf"(?P<root>.*/{PY}/(site|dist)-packages)"
+
+
+def anything(path: str, tree: Mapping[str, Node]) -> bool:
+    return True
+
+
+def beside_its_source(path: str, tree: Mapping[str, Node]) -> bool:
+    """Byte code whose module source is in the image too (`__pycache__/m.cpython-311.pyc` or `m.pyc` next
+    to `m.py`): one of the two is redundant. Without its source, a .pyc is the module itself."""
+    pyc = PurePosixPath(path)
+    folder = pyc.parent.parent if pyc.parent.name == "__pycache__" else pyc.parent
+    return str(folder / f"{pyc.name.split('.', 1)[0]}.py") in tree
 
 
 @dataclass(frozen=True)
@@ -25,6 +39,8 @@ class Rule:
     title: str
     advice: str
     patterns: tuple[str, ...]
+    # Beyond the path: whether a matching file counts, given the whole final filesystem.
+    applies: Callable[[str, Mapping[str, Node]], bool] = anything
 
     @cached_property
     def compiled(self) -> tuple[re.Pattern, ...]:
@@ -48,9 +64,11 @@ RULES = (
          (r"(?P<root>/usr/lib/jvm/[^/]+)/", r"(?P<root>/opt/(java|jdk[^/]*|openjdk[^/]*))/")),
     Rule("tests", "test folders in site-packages", "delete */tests and */test under site-packages in the build stage",
          (rf"(?P<root>.*/{PY}/(site|dist)-packages/(.+/)?tests?)/",)),
-    Rule("bytecode", "byte code (__pycache__, *.pyc)",
-         "a read-only root never writes them; keep precompiled ones only if start time matters more than bytes",
-         (rf"{SITE}/.*\.py[co]$", rf"(?P<root>/usr/(local/)?lib/{PY})/.*\.py[co]$", r"(?P<root>.*/__pycache__)/.*\.py[co]$")),
+    Rule("bytecode", "byte code beside its source (__pycache__, *.pyc)",
+         "a read-only root never writes them; keep precompiled ones only if start time matters more than bytes, "
+         "or keep them and drop the sources (compileall -b)",
+         (rf"{SITE}/.*\.py[co]$", rf"(?P<root>/usr/(local/)?lib/{PY})/.*\.py[co]$", r"(?P<root>.*/__pycache__)/.*\.py[co]$"),
+         beside_its_source),
     Rule("caches", "pip, apt and npm caches", "install with --no-cache-dir / a cache mount, and clean in the same RUN",
          (r"(?P<root>.*/\.cache/(pip|pypoetry|uv))/", r"(?P<root>/var/cache/apt)/", r"(?P<root>/var/lib/apt/lists)/",
           r"(?P<root>.*/\.npm)/", r"(?P<root>.*/\.cache/yarn)/")),
@@ -94,7 +112,7 @@ def findings(tree: dict[str, Node], rules: tuple[Rule, ...] = RULES) -> list[Fin
             continue
         for rule in rules:
             root = rule.root(path)
-            if root is None:
+            if root is None or not rule.applies(path, tree):
                 continue
             finding = found.setdefault((rule.kind, node.layer), Finding(rule.kind, rule.title, rule.advice, node.layer))
             finding.bytes += node.size

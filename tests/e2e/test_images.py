@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Iterator
 
 import docker
 import pytest
@@ -45,6 +52,70 @@ def test_built_api_image_runs_hardened_and_answers_health(project):
     finally:
         container.remove(force=True)
         client.close()
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")  # Debian's postgresql-15, as the apps' own tests use it
+TLS_PROBE = """
+import sys, psycopg
+with psycopg.connect(host="127.0.0.1", port=sys.argv[1], user="postgres", dbname="postgres", sslmode="require") as c:
+    ssl, version = c.execute("select ssl, version from pg_stat_ssl where pid = pg_backend_pid()").fetchone()
+    libraries = sorted({line.split()[-1] for line in open("/proc/self/maps") if "libssl" in line or "libcrypto" in line})
+    print(c.pgconn.ssl_in_use, ssl, version, *libraries)
+"""
+
+
+@contextlib.contextmanager
+def tls_postgres() -> Iterator[int]:
+    """A Postgres on a free 127.0.0.1 port that speaks TLS (a self-signed certificate), as Debian's
+    postgres user when run as root (initdb refuses root; its directory sits directly under the temp
+    dir, which that user can enter, unlike pytest's tmp_path)."""
+    for tool in (PG_BIN / "postgres", Path(shutil.which("openssl") or "openssl")):
+        if not tool.exists():
+            pytest.skip(f"{tool} missing: apt-get install postgresql-15 openssl")
+    as_user = {"user": "postgres", "group": "postgres", "extra_groups": []} if os.geteuid() == 0 else {}
+    root = Path(tempfile.mkdtemp(prefix="leanstack-tls-pg-"))
+    data, server = root / "data", None
+    try:
+        if as_user:
+            shutil.chown(root, "postgres", "postgres")
+        subprocess.run([str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust"], check=True,
+                       capture_output=True, **as_user)
+        subprocess.run(["openssl", "req", "-new", "-x509", "-days", "1", "-nodes", "-subj", "/CN=127.0.0.1",
+                        "-keyout", str(data / "server.key"), "-out", str(data / "server.crt")], check=True,
+                       capture_output=True, **as_user)
+        (data / "server.key").chmod(0o600)  # postgres refuses a key others can read
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        server = subprocess.Popen([str(PG_BIN / "postgres"), "-D", str(data), "-p", str(port), "-k", str(root),
+                                   "-c", "listen_addresses=127.0.0.1", "-c", "ssl=on"],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **as_user)
+        deadline = time.monotonic() + 30
+        while subprocess.run([str(PG_BIN / "pg_isready"), "-h", "127.0.0.1", "-p", str(port)],
+                             capture_output=True).returncode != 0:
+            assert time.monotonic() < deadline and server.poll() is None, "postgres did not start"
+            time.sleep(0.2)
+        yield port
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGINT)  # fast shutdown
+            server.wait(timeout=30)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_the_api_images_libpq_speaks_tls_through_the_floors_openssl(project):
+    """apps/api/Dockerfile relinks psycopg-binary's libpq to the floor's libssl/libcrypto instead of
+    keeping the wheel's own copy: a TLS session with a real Postgres, from the hardened container."""
+    _, events = project.up("dev")
+    ref = events.outputs["images"]["api"]
+    with tls_postgres() as port:
+        result = subprocess.run(["docker", "run", "--rm", "--network", "host", "--read-only", "--tmpfs", "/tmp",
+                                 "--user", "10001", "--cap-drop", "ALL", "--security-opt", "no-new-privileges",
+                                 ref, "python", "-c", TLS_PROBE, str(port)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    in_use, ssl, version, *libraries = result.stdout.split()
+    assert (in_use, ssl) == ("True", "True") and version.startswith("TLSv1."), result.stdout
+    assert libraries == ["/usr/lib/x86_64-linux-gnu/libcrypto.so.3", "/usr/lib/x86_64-linux-gnu/libssl.so.3"]
 
 
 def test_an_image_over_budget_fails_up_and_leaves_its_deployment_unchanged(project):

@@ -7,8 +7,8 @@ import pytest
 from leanstack.config.image_rules import ImageRules
 from leanstack.config.resolve import bind_rules
 from leanstack.images.efficiency import efficiency
-from leanstack.images.filesystem import Entry, Kind, read_layer, stack
-from leanstack.images.findings import findings, largest_directories
+from leanstack.images.filesystem import Entry, Kind, Node, read_layer, stack
+from leanstack.images.findings import beside_its_source, findings, largest_directories
 from leanstack.images.gates import evaluate
 from leanstack.images.report import build_report, clean_instruction, instructions
 from tests.unit.image_tars import image_config, layer_tar
@@ -98,6 +98,7 @@ BLOATED = (
               ("file", "opt/venv/lib/python3.11/site-packages/pandas/tests/test_a.py", 600),
               ("file", "opt/venv/lib/python3.11/site-packages/pandas/core/__pycache__/frame.cpython-311.pyc", 80),
               ("file", "opt/venv/lib/python3.11/site-packages/pandas/core/frame.py", 120),
+              ("file", "opt/venv/lib/python3.11/site-packages/numpy/core.pyc", 90),
               ("file", "opt/venv/lib/python3.11/site-packages/pip/__init__.py", 20)),
     layer_tar(("whiteout", "tmp/scratch")),
 )
@@ -115,10 +116,17 @@ def test_findings_name_each_kind_with_its_bytes_the_layer_that_added_it_and_what
         ("package-manager", 0): (300, [("/var/lib/dpkg", 300)]),
         ("package-manager", 2): (20, [("/opt/venv/lib/python3.11/site-packages/pip", 20)]),
         ("downloaders", 1): (250, [("/usr/bin/curl", 250)]),
-        ("bytecode", 2): (80, [("/opt/venv/lib/python3.11/site-packages", 80)]),
+        ("bytecode", 2): (80, [("/opt/venv/lib/python3.11/site-packages", 80)]),  # numpy/core.pyc has no source: the module
         ("docs", 0): (50, [("/usr/share/doc", 50)]),  # the copyright file stays: it is the licence
         ("docs", 1): (40, [("/usr/share/man", 40)]),
     }
+
+
+def test_byte_code_is_a_finding_only_beside_its_source():
+    tree = {path: Node(10, False, 0) for path in ("/s/a.py", "/s/__pycache__/a.cpython-311.pyc", "/s/b.py", "/s/b.pyc",
+                                                 "/s/c.pyc", "/s/__pycache__/d.cpython-311.opt-1.pyc")}
+    assert [path for path in sorted(tree) if path.endswith(".pyc") and beside_its_source(path, tree)] == [
+        "/s/__pycache__/a.cpython-311.pyc", "/s/b.pyc"]
 
 
 def test_a_file_a_later_layer_deleted_is_wasted_not_a_finding():
@@ -128,7 +136,7 @@ def test_a_file_a_later_layer_deleted_is_wasted_not_a_finding():
     assert report.efficiency.wasted_bytes == 999 == report.hidden
     assert [layer.instruction for layer in report.layers] == ["ADD base", "RUN apt-get install gcc",
                                                               "RUN pip install", "RUN rm"]
-    assert report.size == sum(layer.size for layer in report.layers) == 2055 + 8220 + 2519 + 0
+    assert report.size == sum(layer.size for layer in report.layers) == 2055 + 8220 + 2609 + 0
 
 
 def test_largest_directories_sum_every_file_below_down_to_a_depth():
