@@ -13,7 +13,6 @@ bench/cost_overhead.py, docs/benchmarks.md).
 
 from __future__ import annotations
 
-import importlib
 import sys
 from enum import Enum
 from pathlib import Path
@@ -24,15 +23,12 @@ from rich.console import Console
 
 from leanstack.config.errors import ConfigError
 from leanstack.costing.budget import Budget, BudgetError
-from leanstack.costing.preview import PreviewError, RunningPreview, alongside_engine
+from leanstack.costing.preview import PreviewError, RunningPreview
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="leanstack tools")
 # Like `pulumi` itself, every command works on the project in the current directory unless told otherwise.
 WORK_DIR = typer.Option(Path("."), "--work-dir", help="Pulumi project directory (Pulumi.yaml, Pulumi.<stack>.yaml); "
                         "default: the current directory.", show_default=False)
-# What `cost` imports once the preview is in (loaded beforehand, while the engine runs).
-COST_AFTER_PREVIEW = ("leanstack.costing.delta", "leanstack.costing.images", "leanstack.costing.output",
-                      "leanstack.images.targets")
 
 
 class Format(str, Enum):
@@ -73,19 +69,31 @@ def cost(
     err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however narrow the terminal
     budget = _budget(fail_above)
     # The engine's preview runs while the stack file is validated and checked (and everything after it
-    # is imported), at a lower priority than the engine: a config error stops it.
+    # is imported): a config error stops it.
     with RunningPreview(stack, work_dir) as running:
-        config = alongside_engine(lambda: _checked_config(err, stack, work_dir))
+        from leanstack.config.lint import warnings as config_warnings
+        from leanstack.config.stack_file import load_stack_file, stack_file_name
+        from leanstack.costing.checks import platform_problems
+        from leanstack.costing.delta import cost_delta
+        from leanstack.costing.images import image_changes, image_rows
+        from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
+        from leanstack.images.targets import preview_facts
+
+        source = stack_file_name(stack)
+        try:
+            config = load_stack_file(work_dir / source)
+        except ConfigError as error:
+            raise _fail(err, str(error), 2)
+        # Config advice and platform checks (costing.checks): warnings go to stderr, errors stop like config errors.
+        checked = platform_problems(config)
+        _warn(err, source, [*config_warnings(config), *checked.warnings])
+        if checked.errors:
+            raise _fail(err, str(ConfigError(source, checked.errors)), 2)
         try:
             with err.status(f"previewing {stack} ..."):
                 preview = running.result()
         except PreviewError as error:
             raise _fail(err, str(error), 1)
-    from leanstack.costing.delta import cost_delta
-    from leanstack.costing.images import image_changes, image_rows
-    from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
-    from leanstack.images.targets import preview_facts
-
     image_delta = image_rows(image_changes(preview.steps), preview_facts)
     report = cost_delta(stack, preview.steps, config.cost.sheet(), preview.counts, config.cost.cluster_fee_share, image_delta)
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
@@ -99,29 +107,6 @@ def cost(
         sys.stdout.write(to_markdown(report, everything))
     if budget is not None and budget.exceeded_by(report.delta.baseline, report.old_total.baseline):
         raise _fail(err, f"monthly baseline rises by {signed(report.delta.baseline)} USD, above the budget {budget}", 3)
-
-
-def _checked_config(err: Console, stack: str, work_dir: Path):
-    """The stack file, validated, with its config advice and platform checks (costing.checks): warnings
-    go to stderr, errors stop the command like config errors. Also loads the modules `cost` needs once
-    the preview is in, so that happens while the engine runs."""
-    from leanstack.config.lint import warnings as config_warnings
-    from leanstack.config.stack_file import load_stack_file, stack_file_name
-    from leanstack.costing.checks import platform_problems
-
-    for module in COST_AFTER_PREVIEW:
-        importlib.import_module(module)
-
-    source = stack_file_name(stack)
-    try:
-        config = load_stack_file(work_dir / source)
-    except ConfigError as error:
-        raise _fail(err, str(error), 2)
-    checked = platform_problems(config)
-    _warn(err, source, [*config_warnings(config), *checked.warnings])
-    if checked.errors:
-        raise _fail(err, str(ConfigError(source, checked.errors)), 2)
-    return config
 
 
 def _warn(err: Console, source: str, problems: list) -> None:

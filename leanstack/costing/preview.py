@@ -13,19 +13,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Mapping
 
 from leanstack.costing.steps import Step
 
 STACK_NOT_FOUND = 6  # pulumi sdk/go/common/util/cmdutil/exit.go
-# How far below the engine the caller's own checks run while it previews (nice(2) steps; 10 gives a
-# thread about a tenth of a contended core's share in Linux's scheduler).
-ALONGSIDE_NICENESS = 10
-T = TypeVar("T")
 
 
 class PreviewError(RuntimeError):
@@ -65,18 +59,6 @@ def error_lines(digest: Mapping[str, Any], stderr: str) -> str:
              for d in digest.get("diagnostics") or [] if d.get("severity") == "error"
              for line in str(d.get("message", "")).splitlines()]
     return "\n".join(line for line in lines if line) or stderr.strip() or "pulumi preview failed"
-
-
-def alongside_engine(work: Callable[[], T]) -> T:
-    """`work()`, run while an engine previews, in a thread of lower CPU priority: on a busy machine it
-    takes what the preview leaves idle instead of slowing it (the preview is the command's critical
-    path). Its exception, if any, is raised here."""
-    def lowered() -> T:
-        if sys.platform == "linux":  # a per-thread nice value there; elsewhere it would slow the whole process
-            os.nice(ALONGSIDE_NICENESS)
-        return work()
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="alongside-engine") as pool:
-        return pool.submit(lowered).result()
 
 
 class RunningPreview:

@@ -1,11 +1,6 @@
 """Reading the engine's preview digest (`pulumi preview --json --show-sames`) into priced steps."""
 
-import os
-import threading
-
-import pytest
-
-from leanstack.costing.preview import ALONGSIDE_NICENESS, alongside_engine, error_lines, steps_of
+from leanstack.costing.preview import error_lines, steps_of
 
 DIGEST = {
     "steps": [
@@ -38,22 +33,3 @@ def test_a_failed_preview_reads_as_the_programs_own_error_lines():
     assert error_lines(digest, "") == ("Pulumi.dev.yaml: cost: unknown price sheet 'azure'\n"
                                        "Pulumi.dev.yaml: namespace: must not be empty")
     assert error_lines({}, "pulumi: no such stack\n") == "pulumi: no such stack"
-
-
-def test_checks_beside_the_engine_run_in_their_own_thread_below_the_callers_priority():
-    def where() -> tuple[int, int]:
-        return threading.get_native_id(), os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-
-    caller_thread, caller_niceness = where()
-    thread, niceness = alongside_engine(where)
-    assert thread != caller_thread
-    assert niceness == min(19, caller_niceness + ALONGSIDE_NICENESS)
-    assert os.getpriority(os.PRIO_PROCESS, caller_thread) == caller_niceness  # the caller keeps its own
-
-
-def test_an_error_in_the_checks_reaches_the_caller():
-    def failing() -> None:
-        raise ValueError("Pulumi.dev.yaml: namespace: must not be empty")
-
-    with pytest.raises(ValueError, match="namespace"):
-        alongside_engine(failing)
