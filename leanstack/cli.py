@@ -13,6 +13,7 @@ bench/cost_overhead.py, docs/benchmarks.md).
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 from pathlib import Path
@@ -287,5 +288,22 @@ def images(
         raise _fail(err, "\n".join(broken), 3)
 
 
+def run() -> None:
+    """The console script (and `python -m leanstack.cli`): the app, then an exit that skips the
+    interpreter's teardown of pydantic, pulumi's gRPC stack and the rest (docs/benchmarks.md, cost
+    overhead), once the output is flushed. Tests invoke `app` itself."""
+    try:
+        app()
+        code = 0
+    except SystemExit as exit_:
+        code = exit_.code
+    if isinstance(code, str):  # sys.exit("message"): printed, then status 1, as the interpreter does
+        sys.stderr.write(code + "\n")
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code or 0)
+
+
 if __name__ == "__main__":
-    app()
+    run()
