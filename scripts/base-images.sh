@@ -31,8 +31,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 REGISTRY="${REGISTRY:-127.0.0.1:5000}"
-CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
-BASE_DIR="$CACHE/base"
+BASE_DIR="$LEANSTACK_CACHE/base"
 DEB_CACHE="$BASE_DIR/debs"
 WORK="$BASE_DIR/work"
 SUITE=bookworm

@@ -37,6 +37,10 @@ EV="$LEANSTACK_CLUSTER_ETCD_VERSION"
 WV="$LEANSTACK_CLUSTER_KWOK_VERSION"
 # Bump when a build recipe below changes, so existing caches rebuild.
 RECIPE_REV=1
+# The ingress controller's namespace and IngressClass a stack gets by default (leanstack/config/schema.py:
+# ingress_namespace, ingress_class); tests/unit/test_shell.py keeps these in step with the schema.
+INGRESS_NAMESPACE=ingress-nginx
+INGRESS_CLASS=nginx
 
 # ---------------------------------------------------------------------------
 # build
@@ -248,7 +252,7 @@ YAML
   done
   # kwok-hostpath: claims of the kwok-only tests (bound at once, nothing mounted); the default class
   # `standard` is the real node's (scripts/node.sh: local-path-provisioner).
-  cat <<'YAML'
+  cat <<YAML
 ---
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
@@ -262,12 +266,12 @@ allowVolumeExpansion: false
 apiVersion: v1
 kind: Namespace
 metadata:
-  name: ingress-nginx
+  name: $INGRESS_NAMESPACE
 ---
 apiVersion: networking.k8s.io/v1
 kind: IngressClass
 metadata:
-  name: nginx
+  name: $INGRESS_CLASS
 spec:
   controller: k8s.io/ingress-nginx
 YAML

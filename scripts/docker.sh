@@ -20,9 +20,8 @@ set -euo pipefail
 # shellcheck source=lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
-DOCKER_DIR="$CACHE/docker"
-REG_DIR="$CACHE/registry"
+DOCKER_DIR="$LEANSTACK_CACHE/docker"
+REG_DIR="$LEANSTACK_CACHE/registry"
 TIMEOUT="${LEANSTACK_DOCKER_TIMEOUT:-60}"
 REG_PORT="${LEANSTACK_REGISTRY_PORT:-5000}"
 REG_ADDR="127.0.0.1:${REG_PORT}"

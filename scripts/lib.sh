@@ -7,6 +7,9 @@
 
 # The clone's root: the scripts run from any directory, the Python helpers need it on PYTHONPATH.
 LEANSTACK_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# The cache outside the clone that the image and Docker scripts keep their work in (debs, base/,
+# service-images/, docker/, registry/): LEANSTACK_CACHE, default ~/.cache/leanstack.
+LEANSTACK_CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
 # Every line says which script wrote it: [toolchain], [node], ... (a script may set log_tag first).
 log_tag="${log_tag:-$(basename "$0" .sh)}"
 

@@ -23,9 +23,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$LEANSTACK_ROOT"
 
 REGISTRY="${REGISTRY:-127.0.0.1:5000}"
-CACHE="${LEANSTACK_CACHE:-$HOME/.cache/leanstack}"
-DEB_CACHE="$CACHE/base/debs"
-WORK="$CACHE/service-images"
+DEB_CACHE="$LEANSTACK_CACHE/base/debs"
+WORK="$LEANSTACK_CACHE/service-images"
 SUITE=bookworm
 UID_GID=10999
 # Bump when the recipe changes in a way that should rebuild the images.

@@ -7,7 +7,6 @@ A unit test fails when the committed file differs from what this prints.
 
 from __future__ import annotations
 
-import types
 import typing
 from typing import Any
 
@@ -60,18 +59,22 @@ def _render_model(model: type[BaseModel], prefix: str, sections: list[str], seen
 
 
 def _type_name(annotation: Any) -> str:
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _type_name(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        return " or ".join(_type_name(arg) for arg in typing.get_args(annotation) if arg is not type(None))
-    if origin is typing.Literal:
+    """How the reference names a type: walk.members looks through unions and Annotated and into
+    maps and lists; what it cannot step into is named by _leaf_name."""
+    inner = walk.members(annotation)
+    if not inner:
+        return _leaf_name(annotation)
+    suffix, first = inner[0]
+    if suffix == walk.DICT_VALUE:
+        return f"map of {_type_name(walk.dict_key(annotation))} to {_type_name(first)}"
+    if suffix == walk.LIST_ITEM:
+        return f"list of {_type_name(first)}"
+    return " or ".join(_type_name(alternative) for _, alternative in inner)
+
+
+def _leaf_name(annotation: Any) -> str:
+    if typing.get_origin(annotation) is typing.Literal:
         return " \\| ".join(f"`{value}`" for value in typing.get_args(annotation))
-    if origin is dict:
-        key, value = typing.get_args(annotation)
-        return f"map of {_type_name(key)} to {_type_name(value)}"
-    if origin is list:
-        return f"list of {_type_name(typing.get_args(annotation)[0])}"
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return "mapping"
     return getattr(annotation, "__name__", str(annotation))

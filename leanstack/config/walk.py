@@ -29,6 +29,11 @@ def members(annotation: Any) -> list[tuple[str, Any]]:
     return []
 
 
+def dict_key(annotation: Any) -> Any:
+    """A dict annotation's key type (members steps only into its values)."""
+    return typing.get_args(annotation)[0]
+
+
 def model_of(annotation: Any) -> Optional[type[BaseModel]]:
     """The model a value of `annotation` is, looking through Optional, unions and Annotated."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -3,12 +3,9 @@
 Each model is a pure function PodShape -> BilledPod. Amounts are exact Decimals: cpu in cores,
 memory and ephemeral storage in bytes. Node pools (allocatable, bin packing) live in nodes.py.
 
-All pods are reduced to one amount per resource with the Kubernetes *effective request*
-(https://kubernetes.io/docs/concepts/resource-management/effective-pod-requests-limits/, read
-2026-12-01): max(sum(containers) + sum(sidecars), max over init containers i of
-(init_i + sum of the sidecars listed before i)). Native sidecars are init containers with
-restartPolicy Always: they keep running, so they add to everything that starts after them.
-A container with a limit but no request gets request = limit (Kubernetes API defaulting).
+All pods are reduced to one amount per resource with the Kubernetes *effective request*, the rule
+the namespace quota is sized by too (kube.pods.effective_amounts). A container with a limit but
+no request gets request = limit (Kubernetes API defaulting).
 """
 
 from __future__ import annotations
@@ -18,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_CEILING, Decimal
 from typing import Any, Callable, Mapping, Optional
 
+from leanstack.kube.pods import effective_amounts
 from leanstack.kube.quantities import GIB, MIB, RESOURCE_KEYS, format_bytes, format_cpu, parse_quantity
 
 RESOURCES = tuple(RESOURCE_KEYS.values())
@@ -85,19 +83,11 @@ def _container(raw: Mapping[str, Any]) -> ContainerResources:
 
 
 def effective_requests(pod: PodShape, request: Optional[Callable[[ContainerResources], Amounts]] = None) -> Amounts:
-    """Per resource, the pod's effective request (module docstring); `request` maps a container to
-    its amounts (default: request, else limit, else 0)."""
+    """Per resource, the pod's effective request (kube.pods.effective_amounts); `request` maps a
+    container to its amounts (default: request, else limit, else 0)."""
     request = request or _plain_request
-    if pod.sidecars_before and len(pod.sidecars_before) != len(pod.init_containers):
-        raise ValueError("sidecars_before needs one entry per init container")
-    before = pod.sidecars_before or (len(pod.sidecars),) * len(pod.init_containers)
-    mains, sides, inits = ([request(c) for c in group] for group in (pod.containers, pod.sidecars, pod.init_containers))
-    total = {}
-    for key in RESOURCES:
-        running = sum((a[key] for a in mains + sides), Decimal(0))
-        starting = (i[key] + sum((s[key] for s in sides[:n]), Decimal(0)) for i, n in zip(inits, before))
-        total[key] = max(running, *starting) if inits else running
-    return total
+    return effective_amounts(RESOURCES, [request(c) for c in pod.containers], [request(c) for c in pod.sidecars],
+                             [request(c) for c in pod.init_containers], pod.sidecars_before)
 
 
 def _plain_request(container: ContainerResources) -> Amounts:

@@ -116,6 +116,16 @@ def format_bytes(amount: Decimal) -> str:
     return f"{amount.normalize()}"
 
 
+def rounded_millicores(cores: float) -> str:
+    """An observed CPU rate rounded to whole millicores, always in m ("0.1234" -> "123m", 1 -> "1000m")."""
+    return f"{cores * 1000:.0f}m"
+
+
+def rounded_mebibytes(amount: float) -> str:
+    """Observed bytes rounded to whole MiB, always in Mi (1 GiB -> "1024Mi")."""
+    return f"{amount / float(MIB):.0f}Mi"
+
+
 def human_bytes(size: float) -> str:
     """Decimal units, as `docker images` prints sizes."""
     for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):

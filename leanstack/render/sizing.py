@@ -4,7 +4,7 @@ A service's maximum footprint is its per-pod amount times the most pods it can h
 max replicas plus the one extra pod a RollingUpdate surges (Recreate rollouts surge none), plus one
 pod for its migration Job (which runs while the old version still serves) and for each schedule
 (concurrent_runs). A pod's amount is its effective request or limit: sidecars and init containers
-count (effective).
+count (kube.pods.effective_amounts, the rule costing.billing bills by too).
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Iterable, Sequence
 
 from leanstack.config.resolve import Resources, Workload
+from leanstack.kube.pods import effective_amounts
 from leanstack.kube.quantities import RESOURCE_KEYS, format_amount, parse_quantity
 
 ROLLING_SURGE = 1
@@ -76,13 +77,11 @@ def footprint(workloads: Iterable[Workload]) -> Footprint:
 
 
 def effective(service: Workload, main: Resources, kind: str) -> dict[str, Decimal]:
-    """A pod's effective requests (or limits), as the scheduler and the quota count them: the larger
-    of main + sidecars (running together) and the largest init container + the sidecars (all of
-    them start before any init container); costing.billing reads rendered pods by the same rule."""
-    sidecars = [_amounts(extra.resources, kind) for extra in service.sidecars]
-    steps = [_amounts(main, kind), *(_amounts(extra.resources, kind) for extra in service.init_containers)]
-    return {key: max(step[key] for step in steps) + sum((sidecar[key] for sidecar in sidecars), Decimal(0))
-            for key in RESOURCE_KEYS}
+    """A service's pod's effective requests (or limits), as the scheduler and the quota count them
+    (kube.pods.effective_amounts; render.pod lists the sidecars before the init containers)."""
+    return effective_amounts(RESOURCE_KEYS, [_amounts(main, kind)],
+                             [_amounts(extra.resources, kind) for extra in service.sidecars],
+                             [_amounts(extra.resources, kind) for extra in service.init_containers])
 
 
 def _amounts(resources: Resources, kind: str) -> dict[str, Decimal]:

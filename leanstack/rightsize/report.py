@@ -24,10 +24,10 @@ from leanstack.costing.delta import DeltaReport, cost_delta
 from leanstack.costing.output import to_json as delta_json
 from leanstack.costing.steps import Step
 from leanstack.kube.manifest import dig, resource_id, resource_type
+from leanstack.kube.quantities import rounded_mebibytes, rounded_millicores
 from leanstack.rightsize.model import Evidence, Recommendation, Replicas
 from leanstack.rightsize.patch import Change
 
-MiB = 2**20
 COLUMNS = ("CPU request", "CPU limit", "memory request", "memory limit", "HPA replicas")
 
 
@@ -63,14 +63,6 @@ def change_delta(stack: str, old: StackConfig, new: StackConfig) -> DeltaReport:
 
 # --- figures as text -------------------------------------------------------------------------------
 
-def _cpu(cores: float) -> str:
-    return f"{cores * 1000:.0f}m"
-
-
-def _memory(amount: float) -> str:
-    return f"{amount / MiB:.0f}Mi"
-
-
 def _hours(seconds: float) -> str:
     return f"{seconds / 3600:.1f}h"
 
@@ -103,8 +95,8 @@ def evidence_cells(evidence: Evidence) -> tuple[str, ...]:
         str(evidence.pods),
         f"{evidence.cpu_samples}/{evidence.memory_samples}",
         _hours(evidence.history_seconds),
-        f"{_cpu(evidence.cpu_p50)} / {_cpu(evidence.cpu_p95)} / {_cpu(evidence.cpu_max)}",
-        f"{_memory(evidence.memory_p50)} / {_memory(evidence.memory_p95)} / {_memory(evidence.memory_max)}",
+        " / ".join(rounded_millicores(cores) for cores in (evidence.cpu_p50, evidence.cpu_p95, evidence.cpu_max)),
+        " / ".join(rounded_mebibytes(amount) for amount in (evidence.memory_p50, evidence.memory_p95, evidence.memory_max)),
         str(evidence.restarts),
         str(evidence.oom_kills),
     )

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Callable
 
-from leanstack.kube.quantities import format_bytes, format_cpu, parse_quantity
+from leanstack.kube.quantities import MIB, format_bytes, format_cpu, parse_quantity, rounded_millicores
 from leanstack.rightsize.model import (
     CurrentSpec,
     Evidence,
@@ -77,7 +77,6 @@ from leanstack.rightsize.model import (
 )
 from leanstack.rightsize.stats import ceil_count, ceil_to_step, millicores, percentile, weighted_percentile
 
-MiB = 2**20
 HOUR = 3600.0
 
 KRR_CPU_PERCENTILE = 0.95
@@ -89,7 +88,7 @@ VPA_HALF_LIFE_SECONDS = 24 * HOUR
 VPA_MEMORY_INTERVAL_SECONDS = 24 * HOUR
 VPA_MEMORY_INTERVAL_COUNT = 8
 OOM_BUMP_RATIO = 1.2
-OOM_MIN_BUMP_BYTES = 100 * MiB
+OOM_MIN_BUMP_BYTES = int(100 * MIB)
 
 
 @dataclass(frozen=True)
@@ -100,10 +99,10 @@ class Policy:
     min_history_seconds: float = 3 * HOUR
     cpu_floor_millicores: int = 10
     cpu_step_millicores: int = 5
-    memory_floor_bytes: int = 32 * MiB
-    memory_step_bytes: int = 16 * MiB
+    memory_floor_bytes: int = int(32 * MIB)
+    memory_step_bytes: int = int(16 * MIB)
     memory_limit_margin: float = 0.15
-    exec_probe_memory_bytes: int = 16 * MiB
+    exec_probe_memory_bytes: int = int(16 * MIB)
     hpa_peak_headroom: float = 1.2
 
 
@@ -239,7 +238,7 @@ def recommend(usage: ServiceUsage, current: CurrentSpec, strategy: str = "krr", 
         reasons = [how]
     if hpa and hpa.cpu_utilization and not memory_only:
         cpu_target = evidence.cpu_p95 / (hpa.cpu_utilization / 100)
-        reasons.append(f"HPA: CPU request = per-pod p95 {evidence.cpu_p95 * 1000:.0f}m at the {hpa.cpu_utilization}% target")
+        reasons.append(f"HPA: CPU request = per-pod p95 {rounded_millicores(evidence.cpu_p95)} at the {hpa.cpu_utilization}% target")
     if hpa and hpa.memory_utilization and not memory_only:
         memory_target = max(memory_target, evidence.memory_p95 / (hpa.memory_utilization / 100))
     if current.exec_probes:

@@ -2,7 +2,10 @@
 
 from leanstack.config.errors import ConfigError
 from leanstack.config.stack_file import validate_config
-from leanstack.costing.checks import platform_problems
+from leanstack.costing.checks import platform_problems, pod_of
+from leanstack.costing.models import billing_model
+from leanstack.costing.usage import usage_of
+from tests.unit.conftest import SMALL_STACK, run_platform, small_stack
 from tests.unit.test_config import changed_values, secret_keys
 
 
@@ -79,3 +82,19 @@ def test_autopilot_warns_about_the_pod_it_bills_not_only_the_main_container():
                                                        "limits": {"cpu": "500m", "memory": "2Gi"}}),
                            ("services.api.init_containers", [init])])
     assert not any(line.startswith("Pulumi.prod.yaml: services.api.resources.requests: Autopilot bills 308m") for line in warnings)
+
+
+def test_the_fargate_check_and_the_fargate_bill_size_the_same_pod_with_a_sidecar_and_an_init_container():
+    # effective cpu max(250m + 500m, 2 + 500m) = 2500m -> 4 vCPU; memory max(384Mi + 1Gi, 256Mi + 1Gi) + 256Mi
+    # = 1664Mi -> 8 GB. Without the sidecar the check would size 2 vCPU / 4 GB while the bill prices 4 / 8.
+    fixed = lambda cpu, memory: {"requests": {"cpu": cpu, "memory": memory}, "limits": {"cpu": cpu, "memory": memory}}
+    sidecar = {"name": "proxy", "image": {"ref": "registry.example.com/proxy@sha256:" + "c" * 64},
+               "command": ["proxy"], "resources": fixed("500m", "1Gi")}
+    init = {"name": "warm", "command": ["warm"], "inherit_main": True, "resources": fixed("2", "256Mi")}
+    api = {**SMALL_STACK["services"]["api"], "sidecars": [sidecar], "init_containers": [init]}
+    config = small_stack(services={**SMALL_STACK["services"], "api": api}, cost={"price_sheet": "aws-eks-fargate-us-east-1"})
+    model = billing_model(config.cost.sheet())
+    checked = model.bill(pod_of("api", config.services["api"]))
+    (billed,) = [usage.pod for usage in usage_of(run_platform(config, "small").kubernetes_objects(), model)
+                 if usage.resource == "Deployment/small/api"]
+    assert checked == billed and billed.size == "4 vCPU/8 GB"

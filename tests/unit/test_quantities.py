@@ -2,7 +2,9 @@ from decimal import Decimal
 
 import pytest
 
-from leanstack.kube.quantities import QuantityError, format_bytes, format_cpu, gib, parse_quantity
+from leanstack.kube.quantities import (
+    QuantityError, format_bytes, format_cpu, gib, parse_quantity, rounded_mebibytes, rounded_millicores,
+)
 
 
 @pytest.mark.parametrize("text, expected", [
@@ -48,3 +50,8 @@ def test_cpu_renders_canonically(cores, text):
 @pytest.mark.parametrize("amount, text", [(Decimal(2 * 2**30), "2Gi"), (Decimal(4400 * 2**20), "4400Mi"), (Decimal(1000), "1000")])
 def test_bytes_render_with_the_largest_exact_suffix(amount, text):
     assert format_bytes(amount) == text
+
+
+def test_observed_usage_rounds_to_whole_millicores_and_mebibytes_without_changing_suffix():
+    assert [rounded_millicores(c) for c in (0.1234, 1.0, 0.0)] == ["123m", "1000m", "0m"]
+    assert [rounded_mebibytes(b) for b in (100.4 * 2**20, 2**30, 0.0)] == ["100Mi", "1024Mi", "0Mi"]

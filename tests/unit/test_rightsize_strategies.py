@@ -165,6 +165,12 @@ def test_hpa_request_puts_p95_at_the_target_and_replicas_follow_the_load():
     assert result.current_replicas == Replicas(2, 6)
 
 
+def test_the_hpa_reason_names_the_observed_p95_in_whole_millicores():
+    spec = CurrentSpec(Resources("250m", "500m", "384Mi", "512Mi"), Autoscaling(2, 6, cpu_utilization=70))
+    result = recommend(usage({"api-a": [0.3004] * 200}, {"api-a": [200 * Mi] * 200}), spec, "krr")
+    assert "HPA: CPU request = per-pod p95 300m at the 70% target" in result.reasons
+
+
 def test_hpa_min_keeps_a_pair_but_single_replica_services_may_stay_single():
     cpu = {"api-a": [0.01] * 200}
     memory = {"api-a": [64 * Mi] * 200}

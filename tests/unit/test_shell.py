@@ -5,12 +5,15 @@ scripts/lib.sh is checked too. A `# shellcheck disable=` is for a true false pos
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
+from leanstack.config.resolve import Ingress
 from tests.unit.conftest import ROOT
 
 SHELLCHECK = shutil.which("shellcheck")
@@ -69,3 +72,16 @@ def test_a_stamp_is_its_key_and_a_newline_so_the_caches_of_earlier_versions_stay
 def test_log_and_die_write_the_scripts_tag_on_stderr_only(tmp_path):
     result = lib('log_tag=demo; log "step"; die "broken"; echo unreachable', tmp_path)
     assert (result.returncode, result.stdout, result.stderr) == (1, "", "[demo] step\n[demo] ERROR: broken\n")
+
+
+def test_the_local_cluster_makes_the_ingress_namespace_and_class_a_stack_gets_by_default():
+    """scripts/cluster.sh applies them on `up` (cluster_objects, run here with the script's own
+    INGRESS_* settings), so a public service of a stack that keeps the schema's defaults finds them."""
+    script = (ROOT / "scripts" / "cluster.sh").read_text(encoding="utf-8")
+    settings = "\n".join(re.findall(r"^INGRESS_[A-Z]+=.*$", script, re.M))
+    function = re.search(r"^cluster_objects\(\) \{\n.*?^\}$", script, re.M | re.S)
+    assert settings and function
+    result = subprocess.run(["bash", "-c", f"set -euo pipefail; NODES=0\n{settings}\n{function[0]}\ncluster_objects"],
+                            capture_output=True, text=True, check=True)
+    names = {obj["kind"]: obj["metadata"]["name"] for obj in yaml.safe_load_all(result.stdout) if obj}
+    assert (names["Namespace"], names["IngressClass"]) == (Ingress().namespace, Ingress().class_name)
