@@ -2,7 +2,8 @@
 
 Each case starts from an object the program really renders (leanstack.render, a small prod stack
 of the tests' own: conftest.small_stack), which passes every rule, changes one thing, and names the message the change must produce. The
-real stacks, as registered under the mock harness, must pass every policy with their own config.
+shop fixture stacks (tests/unit/fixtures/shop), as registered under the mock harness, must pass every policy with
+their environment's config; so must the committed stacks (test_committed_stacks.py).
 """
 
 from __future__ import annotations
