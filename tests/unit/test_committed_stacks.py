@@ -10,6 +10,8 @@ conftest.small_stack); the committed stacks' rendered output is checked end to e
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import jsonschema
 import pytest
@@ -85,3 +87,12 @@ def test_policy_config_files_match_the_pack_and_the_stack(stack):
         if "environment" in properties:
             assert properties["environment"] == committed(stack).environment
     assert set(SCHEMAS) == {key for rule in RULES for key in rule.config}
+
+
+def test_no_other_unit_test_reads_a_committed_stack():
+    """Other unit tests read tests/unit/fixtures or build their stack in code, so an edit to a committed stack
+    (replicas, sizes, a new service) can only fail a test here."""
+    committed_path = re.compile(r"""ROOT\s*/\s*f?["']Pulumi\.""")
+    here = Path(__file__).resolve()
+    readers = [path.name for path in here.parent.rglob("*.py") if path != here and committed_path.search(path.read_text())]
+    assert readers == []
