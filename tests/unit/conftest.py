@@ -18,7 +18,11 @@ from leanstack.config.stack_file import load_stack_file
 from leanstack.render.objects import ServiceContext
 
 ROOT = Path(__file__).resolve().parents[2]
-STACKS = ("dev", "staging", "prod")
+# Stack files the unit tests own (tests/unit/fixtures/shop/Pulumi.<stack>.yaml): the shop's five services as a dev
+# and a prod stack. Unit tests read these, never the committed Pulumi.<stack>.yaml, so editing a committed stack
+# cannot break a unit test; the committed stacks are checked generically in test_committed_stacks.py.
+SHOP = Path(__file__).resolve().parent / "fixtures" / "shop"
+SHOP_STACKS = ("dev", "prod")
 TEST_SECRET = "unit-test-password"
 
 
@@ -73,14 +77,20 @@ SMALL_STACK = {
 }
 
 
+def shop_file(stack: str) -> Path:
+    """The unit tests' own shop stack file for `stack` (dev or prod), not the committed one."""
+    return SHOP / f"Pulumi.{stack}.yaml"
+
+
 def stack_config(stack: str) -> StackConfig:
-    return load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
+    """The unit tests' own shop stack `stack` (dev or prod), validated."""
+    return load_stack_file(shop_file(stack))
 
 
 @pytest.fixture(scope="session")
 def stack_runs() -> dict[str, ProgramRun]:
-    """Each real stack file, run once under mocks and shared by every test that reads it."""
-    return {stack: run_platform(stack_config(stack), stack) for stack in STACKS}
+    """Each shop fixture stack, run once under mocks and shared by every test that reads it."""
+    return {stack: run_platform(stack_config(stack), stack) for stack in SHOP_STACKS}
 
 
 @pytest.fixture(scope="session")

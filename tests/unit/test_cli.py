@@ -5,7 +5,7 @@ import shutil
 from typer.testing import CliRunner
 
 from leanstack.cli import app
-from tests.unit.conftest import ROOT
+from tests.unit.conftest import shop_file
 
 runner = CliRunner()
 
@@ -23,7 +23,7 @@ def test_a_missing_stack_file_is_named(tmp_path):
 
 
 def test_an_invalid_stack_file_is_explained_and_stops_the_preview(tmp_path):
-    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
+    shutil.copy(shop_file("dev"), tmp_path / "Pulumi.dev.yaml")
     text = (tmp_path / "Pulumi.dev.yaml").read_text().replace("price_sheet: opencost-default", "price_sheet: azure")
     (tmp_path / "Pulumi.dev.yaml").write_text(text)
     result = runner.invoke(app, ["cost", "--stack", "dev", "--work-dir", str(tmp_path)])
@@ -32,7 +32,7 @@ def test_an_invalid_stack_file_is_explained_and_stops_the_preview(tmp_path):
 
 
 def test_render_warns_about_config_that_works_but_is_probably_not_meant(tmp_path):
-    text = (ROOT / "Pulumi.dev.yaml").read_text().replace("readiness_path: /ready, liveness_path: /health, profile: fast}\n      exposure: public\n      host: shop-dev",
+    text = shop_file("dev").read_text().replace("readiness_path: /ready, liveness_path: /health, profile: fast}\n      exposure: public\n      host: shop-dev",
                                                           "readiness_path: /health, liveness_path: /health, profile: fast}\n      exposure: public\n      host: shop-dev")
     (tmp_path / "Pulumi.dev.yaml").write_text(text)
     result = runner.invoke(app, ["render", "--stack", "dev", "--work-dir", str(tmp_path), "--out", str(tmp_path / "out")])
@@ -42,7 +42,7 @@ def test_render_warns_about_config_that_works_but_is_probably_not_meant(tmp_path
 
 
 def test_render_names_a_config_file_it_cannot_read(tmp_path):
-    text = (ROOT / "Pulumi.dev.yaml").read_text().replace(
+    text = shop_file("dev").read_text().replace(
         "      host: shop-dev.example.com\n",
         "      host: shop-dev.example.com\n      config_files:\n        nginx.conf: {mount_path: /etc/nginx.conf, source: conf/nginx.conf}\n")
     (tmp_path / "Pulumi.dev.yaml").write_text(text)
@@ -53,7 +53,7 @@ def test_render_names_a_config_file_it_cannot_read(tmp_path):
 
 
 def test_commands_work_on_the_project_in_the_current_directory_as_pulumi_does(tmp_path, monkeypatch):
-    shutil.copy(ROOT / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
+    shutil.copy(shop_file("dev"), tmp_path / "Pulumi.dev.yaml")
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["render", "--stack", "dev", "--out", "out"])
     assert result.exit_code == 0, result.output

@@ -13,13 +13,14 @@ from pulumi.runtime.mocks import MockMonitor
 
 from leanstack.components.platform import Platform, PlatformArgs, config_from_engine
 from leanstack.config.stack_file import ConfigError, load_stack_file, validate_config
-from tests.unit.conftest import ROOT, RecordingMocks
+from tests.unit.conftest import SHOP_STACKS, RecordingMocks, shop_file
 
 DELETE = object()
 
 
 def stack_values(stack: str) -> dict[str, Any]:
-    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    """The config values of the unit tests' own shop stack file (dev or prod), as load_stack_file reads them."""
+    return yaml.safe_load(shop_file(stack).read_text())["config"]
 
 
 def secret_keys(values: dict[str, Any]) -> set[str]:
@@ -180,7 +181,7 @@ def test_secret_env_must_name_a_secret_config_key():
 
 
 def test_duplicate_service_names_are_rejected(tmp_path):
-    text = (ROOT / "Pulumi.dev.yaml").read_text()
+    text = shop_file("dev").read_text()
     duplicated = text.replace("    worker:\n", "    api:\n", 1)
     path = tmp_path / "Pulumi.dev.yaml"
     path.write_text(duplicated)
@@ -197,9 +198,9 @@ def test_unparsable_stack_file_names_the_line(tmp_path):
         load_stack_file(path)
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_real_stack_files_are_valid(stack):
-    config = load_stack_file(ROOT / f"Pulumi.{stack}.yaml")
+@pytest.mark.parametrize("stack", SHOP_STACKS)
+def test_the_shop_fixture_files_are_valid(stack):
+    config = load_stack_file(shop_file(stack))
     assert config.environment == stack
     assert set(config.services) == {"api", "worker", "web", "postgres", "redis"}
 

@@ -1,7 +1,7 @@
 """Fuzzing the config loader: whatever a stack file or the engine says, the answer is a StackConfig or
 a ConfigError naming the stack file, never a traceback.
 
-Inputs: arbitrary JSON-like values under arbitrary (unicode) keys; the real dev stack with one value
+Inputs: arbitrary JSON-like values under arbitrary (unicode) keys; the shop fixture dev stack with one value
 at a random path replaced by a wrong type, a huge number or string, or a unicode key; object values
 as the JSON text the engine passes; arbitrary text and mangled YAML for the parser and the file loader.
 What it found once is pinned in FOUND_BY_FUZZING. `INPUTS` counts what was tried (`pytest -s` prints it).
@@ -21,12 +21,12 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from leanstack.config.schema import StackConfig
 from leanstack.config.stack_file import ConfigError, load_stack_file, parse_yaml, validate_config
-from tests.unit.conftest import ROOT
+from tests.unit.conftest import shop_file
 
 SOURCE = "Pulumi.fuzz.yaml"
 INPUTS: Counter = Counter()
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-DEV_FILE = yaml.safe_load((ROOT / "Pulumi.dev.yaml").read_text())["config"]
+DEV_FILE = yaml.safe_load(shop_file("dev").read_text())["config"]
 DEV_VALUES = dict(DEV_FILE)  # as load_stack_file passes them: secure values stay {"secure": ...}
 DEV_SECRETS = {key for key, value in DEV_FILE.items() if isinstance(value, dict) and "secure" in value}
 FIELDS = sorted(StackConfig.model_fields)
@@ -77,7 +77,7 @@ def paths(value: Any, prefix: tuple = ()) -> list[tuple]:
 
 @st.composite
 def mutated_dev_stack(draw) -> dict:
-    """The real dev stack with one change at a random depth: a new value, a deletion or a unicode key."""
+    """The shop fixture dev stack with one change at a random depth: a new value, a deletion or a unicode key."""
     values = json.loads(json.dumps(DEV_VALUES))
     path = draw(st.sampled_from(paths(values)[1:]))
     *parents, last = path

@@ -6,12 +6,26 @@ from leanstack.costing.checks import platform_problems, pod_of
 from leanstack.costing.models import billing_model
 from leanstack.costing.usage import usage_of
 from tests.unit.conftest import SMALL_STACK, run_platform, small_stack
-from tests.unit.test_config import changed_values, secret_keys
+from tests.unit.test_config import with_change
+
+# Each case's own stack: one api, its resources and the price sheet set per case (with_change paths).
+API_ONLY = {
+    "leanstack:environment": "prod",
+    "leanstack:namespace": "costs",
+    "leanstack:services": {"api": {
+        "image": {"ref": "registry.example.com/api@sha256:" + "a" * 64},
+        "port": 8080,
+        "resources": {"requests": {"cpu": "250m", "memory": "384Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}},
+        "autoscaling": {"min_replicas": 2, "max_replicas": 6},
+    }},
+}
 
 
 def checked(changes):
-    values = changed_values("prod", changes)
-    config = validate_config(values, secret_keys(values), "Pulumi.prod.yaml")
+    values = API_ONLY
+    for path, value in changes:
+        values = with_change(values, path, value)
+    config = validate_config(values, set(), "Pulumi.prod.yaml")
     result = platform_problems(config)
     lines = lambda problems: str(ConfigError("Pulumi.prod.yaml", problems)).splitlines() if problems else []
     return lines(result.errors), lines(result.warnings)

@@ -1,4 +1,4 @@
-"""The advisory cost budget policy, on the real prod stack's objects."""
+"""The advisory cost budget policy, on the objects of the shop fixture's prod stack (tests/unit/fixtures/shop)."""
 
 import pytest
 from pulumi_policy import EnforcementLevel

@@ -15,7 +15,7 @@ from leanstack.cli import app
 from leanstack.config.errors import ConfigError
 from leanstack.config.stack_file import load_stack_text
 from leanstack.images.source import ChunkStream, ImageReadError, Reference, Registry, read_image, read_saved
-from tests.unit.conftest import ROOT
+from tests.unit.conftest import shop_file
 from tests.unit.image_tars import docker_save, image_config, layer_tar
 
 runner = CliRunner()
@@ -149,7 +149,7 @@ def test_an_image_missing_from_the_engine_is_named_as_written(monkeypatch):
 
 
 def test_images_of_a_stack_are_held_to_its_rules_and_a_broken_one_names_its_key_path(registry, tmp_path):
-    text = (ROOT / "Pulumi.dev.yaml").read_text().replace(
+    text = shop_file("dev").read_text().replace(
         "size_budget: 150Mi", "size_budget: 150Mi\n          rules: {highestUserWastedPercent: disabled}", 1)
     (tmp_path / "Pulumi.dev.yaml").write_text(text + f"  leanstack:registry: {{server: '{registry}', prefix: built}}\n")
     result = runner.invoke(app, ["images", "--stack", "dev", "--work-dir", str(tmp_path), "--format", "json"])
@@ -165,7 +165,7 @@ def test_images_of_a_stack_are_held_to_its_rules_and_a_broken_one_names_its_key_
 
 
 def test_a_rule_out_of_range_is_one_config_error_naming_its_key_path(tmp_path):
-    text = (ROOT / "Pulumi.dev.yaml").read_text().replace(
+    text = shop_file("dev").read_text().replace(
         "size_budget: 150Mi", "size_budget: 150Mi\n          rules: {lowestEfficiency: 1.5}", 1)
     with pytest.raises(ConfigError) as error:
         load_stack_text(text, "Pulumi.dev.yaml")

@@ -2,7 +2,8 @@
 
 Each case starts from an object the program really renders (leanstack.render, a small prod stack
 of the tests' own: conftest.small_stack), which passes every rule, changes one thing, and names the message the change must produce. The
-real stacks, as registered under the mock harness, must pass every policy with their own config.
+shop fixture stacks (tests/unit/fixtures/shop), as registered under the mock harness, must pass every policy with
+their environment's config; so must the committed stacks (test_committed_stacks.py).
 """
 
 from __future__ import annotations
@@ -12,17 +13,15 @@ import json
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import pytest
 
 from leanstack.components.platform import namespace_args
 from leanstack.kube import labels
-from leanstack.policies.pack import POLICIES, SCHEMAS
 from leanstack.policies.rules import RULES
 from leanstack.render import namespace as namespaces, network, scaling, workload
 from leanstack.policies.settings import Settings
 from leanstack.policies.stack_rules import namespace_default_deny
-from tests.unit.conftest import ROOT, SMALL_STACK, STACKS, resolved, service_context, small_stack, stack_config
+from tests.unit.conftest import ROOT, SHOP_STACKS, SMALL_STACK, resolved, service_context, small_stack
 
 SMALL = small_stack()
 IMAGE = "127.0.0.1:5000/leanstack/api@sha256:" + "a" * 64
@@ -217,15 +216,14 @@ def test_every_namespace_denies_traffic_by_default(objects, expected):
     assert len(problems) == len(expected)
 
 
-# The real stacks, with their own policy config.
+# The shop fixture stacks, with the committed policy config of their environment
+# (the committed stacks: test_committed_stacks.py).
 
 def policy_config(stack: str) -> dict:
     return json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_real_stacks_pass_every_policy(stack_runs, stack):
-    run, config = stack_runs[stack], policy_config(stack)
+def assert_passes_every_policy(run, config: dict) -> None:
     checked = 0
     for rule in RULES:
         settings = Settings.from_config(config.get(rule.name))
@@ -236,21 +234,9 @@ def test_real_stacks_pass_every_policy(stack_runs, stack):
     assert namespace_default_deny((r.typ, r.inputs) for r in run.resources) == []
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_policy_config_files_match_the_pack_and_the_stack(stack):
-    config = policy_config(stack)
-    by_name = {policy.name: policy for policy in POLICIES}
-    assert config.pop("all") == "mandatory"
-    for name, settings in config.items():
-        assert name in by_name, f"{stack}.json configures unknown policy {name}"
-        properties = {key: value for key, value in settings.items() if key != "enforcementLevel"}
-        schema = {"type": "object", "properties": by_name[name].config_schema.properties, "additionalProperties": False}
-        jsonschema.validate(properties, schema)
-        expected = "advisory" if name == "monthly-cost-budget" else "mandatory"
-        assert settings.get("enforcementLevel", "mandatory") == expected
-        if "environment" in properties:
-            assert properties["environment"] == stack_config(stack).environment
-    assert set(SCHEMAS) == {key for rule in RULES for key in rule.config}
+@pytest.mark.parametrize("stack", SHOP_STACKS)
+def test_the_shop_stacks_pass_every_policy(stack_runs, stack):
+    assert_passes_every_policy(stack_runs[stack], policy_config(stack))
 
 
 def test_missing_or_bad_settings_read_strictly():

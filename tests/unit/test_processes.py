@@ -14,7 +14,7 @@ from leanstack.config.lint import warnings
 from leanstack.kube.manifest import resource_type
 from leanstack.policies.rules import container_probes, run_as_non_root
 from leanstack.config.stack_file import ConfigError, validate_config
-from tests.unit.conftest import run_platform, stack_config
+from tests.unit.conftest import SHOP_STACKS, run_platform, stack_config
 
 DEPLOYMENT = "apps/v1:Deployment"
 SIZE = {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"cpu": "200m", "memory": "256Mi"}}
@@ -212,8 +212,8 @@ def test_readiness_and_liveness_can_ask_different_questions_and_same_ones_are_wa
     assert advice.path == "services.db.probes" and advice.message.startswith("readiness and liveness run the same check (tcp)")
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
-def test_the_sample_stacks_probe_readiness_and_liveness_differently(stack):
+@pytest.mark.parametrize("stack", SHOP_STACKS)
+def test_the_shop_stacks_probe_readiness_and_liveness_differently(stack):
     assert warnings(stack_config(stack)) == []
     (postgres,) = pod_containers(run_platform(stack_config(stack), stack), "postgres")
     assert postgres["readinessProbe"]["exec"]["command"][0] == "pg_isready"

@@ -11,14 +11,14 @@ import pytest
 from leanstack.config.stack_file import load_stack_file
 from leanstack.rightsize import Evidence, Recommendation, Replicas, Resources
 from leanstack.rightsize.patch import PatchError, current_specs, patch_stack_text, validated, write_stack_file
-from tests.unit.conftest import ROOT, small_stack
+from tests.unit.conftest import shop_file, small_stack
 
 EVIDENCE = Evidence(window_seconds=86400, step_seconds=300, pods=2, cpu_samples=288, memory_samples=288,
                     history_seconds=86100)
 
 
 def recommendation(service: str, new: Resources | None, replicas: Replicas | None = None) -> Recommendation:
-    current = current_specs(load_stack_file(ROOT / "Pulumi.prod.yaml"))[service]
+    current = current_specs(load_stack_file(shop_file("prod")))[service]
     hpa = current.autoscaling
     return Recommendation(service, "krr", current.resources, new, EVIDENCE, ("test",),
                           Replicas(hpa.min_replicas, hpa.max_replicas) if hpa else None, replicas)
@@ -30,7 +30,7 @@ def changed_lines(before: str, after: str) -> list[str]:
 
 
 def test_only_the_changed_values_move_and_comments_stay():
-    text = (ROOT / "Pulumi.prod.yaml").read_text()
+    text = shop_file("prod").read_text()
     patched, changes = patch_stack_text(text, [
         recommendation("api", Resources("90m", "180m", "256Mi", "256Mi"), Replicas(2, 3)),
         # redis: 0.05 is its current 50m written another way, so that value is left as written
@@ -57,27 +57,27 @@ def test_only_the_changed_values_move_and_comments_stay():
     ]
     comments = [line for line in text.splitlines() if line.lstrip().startswith("#")]
     assert comments and comments == [line for line in patched.splitlines() if line.lstrip().startswith("#")]
-    config = validated(ROOT / "Pulumi.prod.yaml", patched)
+    config = validated(shop_file("prod"), patched)
     assert config.services["api"].resources.requests.cpu == "90m"
     assert config.services["api"].autoscaling.max_replicas == 3
 
 
 def test_quoted_values_stay_quoted():
-    text = (ROOT / "Pulumi.prod.yaml").read_text().replace("{cpu: 250m, memory: 384Mi}", '{cpu: "250m", memory: 384Mi}')
+    text = shop_file("prod").read_text().replace("{cpu: 250m, memory: 384Mi}", '{cpu: "250m", memory: 384Mi}')
     patched, _ = patch_stack_text(text, [recommendation("api", Resources("90m", "500m", "384Mi", "512Mi"))])
     assert changed_lines(text, patched) == ['-        requests: {cpu: "250m", memory: 384Mi}',
                                             '+        requests: {cpu: "90m", memory: 384Mi}']
 
 
 def test_nothing_to_change_returns_the_text_untouched():
-    text = (ROOT / "Pulumi.prod.yaml").read_text()
+    text = shop_file("prod").read_text()
     same = recommendation("web", Resources("25m", "100m", "48Mi", "96Mi"), Replicas(2, 4))
     assert patch_stack_text(text, [same]) == (text, [])
 
 
 def test_an_invalid_patch_is_refused_in_one_line_and_the_file_is_untouched(tmp_path):
     path = tmp_path / "Pulumi.prod.yaml"
-    shutil.copy(ROOT / "Pulumi.prod.yaml", path)
+    shutil.copy(shop_file("prod"), path)
     before = path.read_text()
     patched, _ = patch_stack_text(before, [recommendation("web", Resources("25m", "100m", "0Mi", "96Mi"))], path.name)
     with pytest.raises(PatchError) as refused:
@@ -92,7 +92,7 @@ def test_an_invalid_patch_is_refused_in_one_line_and_the_file_is_untouched(tmp_p
 
 def test_a_valid_patch_is_written(tmp_path):
     path = tmp_path / "Pulumi.prod.yaml"
-    shutil.copy(ROOT / "Pulumi.prod.yaml", path)
+    shutil.copy(shop_file("prod"), path)
     patched, _ = patch_stack_text(path.read_text(), [recommendation("web", Resources("30m", "100m", "48Mi", "96Mi"))])
     write_stack_file(path, patched)
     assert path.read_text() == patched

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.unit.conftest import STACKS, run_platform, small_stack
+from tests.unit.conftest import SHOP_STACKS, run_platform, small_stack
 
 DEPLOYMENT = "apps/v1:Deployment"
 HPA = "autoscaling/v2:HorizontalPodAutoscaler"
@@ -14,9 +14,15 @@ def pod(run, name):
     return run.kind(DEPLOYMENT)[name]["spec"]["template"]["spec"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", SHOP_STACKS)
 def test_every_workload_runs_hardened(stack_runs, stack):
-    run = stack_runs[stack]
+    assert_hardened(stack_runs[stack])
+
+
+def assert_hardened(run) -> None:
+    """Every Deployment of `run` runs non-root, read-only, without capabilities or an account token (also
+    asserted of the committed stacks in test_committed_stacks.py)."""
+    assert run.kind(DEPLOYMENT)
     for name, deployment in run.kind(DEPLOYMENT).items():
         spec = deployment["spec"]["template"]["spec"]
         assert spec["automountServiceAccountToken"] is False
