@@ -41,6 +41,7 @@ def test_built_api_image_runs_hardened_and_answers_health(project):
     assert ref.startswith("127.0.0.1:5000/leanstack/api:dev@sha256:")
     client = docker.from_env()
     client.images.pull(ref)  # from the local registry: the push really happened
+    assert client.images.get(ref).attrs["Size"] <= 70_000_000  # api on the floor, uncompressed (docs/images.md)
     container = client.containers.run(
         ref, detach=True, read_only=True, tmpfs={"/tmp": "size=64m"}, user="10001:10001", cap_drop=["ALL"],
         security_opt=["no-new-privileges"], ports={"8080/tcp": ("127.0.0.1", None)},

@@ -37,7 +37,7 @@ from leanstack.kube import labels
 from leanstack.scan import reachability as r
 from tests.e2e.conftest import Project, make_project
 from tests.e2e.live import ROOT, Cluster, unique_namespace, wait_for
-from tests.e2e.node import (NODE_IP, NODE_NAME, agnhost_pod, connect_from, containers, live_model, measured_table,
+from tests.e2e.node import (NODE_IP, NODE_NAME, agnhost_pod, registry_ref, connect_from, containers, live_model, measured_table,
                             http, netns_by_ip, point_at_real_node, port_forward, probe_peers, ready_pod)
 
 pytestmark = pytest.mark.e2e
@@ -227,6 +227,26 @@ def test_a_killed_main_process_is_restarted_by_the_kubelet(dev, cluster):
                          else None, 120, f"{name} restarted and Ready")
     (again,) = containers(restarted).values()
     assert again.pid != process.pid and again.uid == process.uid
+
+
+def test_a_shell_less_container_is_debugged_with_the_floor_debug_variant_as_an_ephemeral_container(dev, cluster):
+    """docs/images.md's debug story on the real node: api runs on the floor (no shell), so `kubectl exec
+    -- sh` fails; `kubectl debug --profile=restricted --target=api` with the -floor-debug image gets a
+    shell that sees api's processes and, as the same user, its files under /proc/<pid>/root."""
+    pod = dev.pods(cluster)["api"]["metadata"]["name"]
+    no_shell = cluster.kubectl("-n", dev.namespace, "exec", pod, "-c", "api", "--", "sh", "-c", "true", check=False)
+    assert no_shell.returncode != 0 and "executable file not found" in no_shell.stderr + no_shell.stdout
+    debug = registry_ref("leanstack/python:3.11-floor-debug")
+    script = "ps -o user,args; ls /proc/1/root/app/app"  # the target's main process is pid 1 of the namespace it shares
+    cluster.kubectl("-n", dev.namespace, "debug", pod, f"--image={debug}", "--profile=restricted", "--target=api",
+                    "-c", "debugger", "--", "sh", "-c", script)
+
+    def finished():
+        statuses = cluster.get("pod", pod, dev.namespace)["status"].get("ephemeralContainerStatuses", [])
+        return next((s["state"]["terminated"] for s in statuses if s["name"] == "debugger" and "terminated" in s["state"]), None)
+    exit_code = wait_for(finished, 120, "the debugger to finish")["exitCode"]
+    shown = cluster.kubectl("-n", dev.namespace, "logs", pod, "-c", "debugger").stdout
+    assert exit_code == 0 and "python -m app" in shown and "__init__.py" in shown, shown
 
 
 # --- the system at work, and what a broken change does -----------------------------------------
