@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import replace
 from pathlib import Path
@@ -106,6 +107,25 @@ def test_run_stops_on_signal(tmp_path):
     w = Worker(cfg, client=OneShot())
     assert w.run() == 0 and w.processed == 0
     assert not (tmp_path / "hb").exists()  # heartbeat removed on exit
+
+
+def test_a_redis_that_times_out_or_refuses_is_waited_for_not_fatal(tmp_path, monkeypatch):
+    cfg = Config(heartbeat_file=str(tmp_path / "hb"))
+    failures = [redis.exceptions.TimeoutError("Timeout connecting to server"), redis.exceptions.ConnectionError("refused")]
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+
+    class Late(FakeRedis):
+        def ping(self):
+            if failures:
+                raise failures.pop(0)
+            return True
+
+        def brpop(self, keys, timeout=0):
+            w.stopping = True
+            return None
+
+    w = Worker(cfg, client=Late())
+    assert w.run() == 0 and failures == []
 
 
 def test_the_database_password_comes_from_its_file_and_falls_back_to_the_env(tmp_path, monkeypatch):

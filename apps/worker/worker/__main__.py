@@ -112,8 +112,10 @@ class Worker:
                     log.info("connected to redis")
                 self.run_once()
                 backoff = 0.5
-            except redis.exceptions.ConnectionError as exc:
-                # No heartbeat while Redis is unreachable: health turns red after max age.
+            except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
+                # No heartbeat while Redis is unreachable: health turns red after max age. A connect
+                # that times out (packets dropped until the pod's network policy is programmed, seen
+                # on the real node) is as passing as a refused one.
                 connected = False
                 backoff = self.wait("redis", exc, backoff)
             except psycopg.OperationalError as exc:
