@@ -213,23 +213,28 @@ def bench_app(app: str, runs: int, work: Path) -> dict:
     ):
         tag = f"leanstack-bench/{app}:{variant}"
         log(f"{app}/{variant}: cold build (--no-cache)")
-        cold = build(ctx, tag, args, no_cache=True)
-        warm = []
-        for i in range(runs):
-            one_line_change(ctx, rel, i)
-            warm.append(build(ctx, tag, args, no_cache=False))
-        # Nothing changed: every step cached, so this is the fixed cost (client, context, export)
-        # that a 1-line change pays too; warm minus this is what the change itself costs.
-        unchanged = statistics.median(build(ctx, tag, args, no_cache=False) for _ in range(runs))
+        times = rebuilds(ctx, rel, tag, args, runs)
         size, layers = inspect(tag)
         log(f"{app}/{variant}: start -> healthy x{runs}")
         st = [start_to_healthy(app, tag, hardened) for _ in range(runs)]
-        res[variant] = {"size": size, "layers": layers, "cold": cold, "unchanged": unchanged,
-                        "warm": statistics.median(warm), "start": statistics.median(st),
-                        "warm_all": warm, "start_all": st}
-        log(f"{app}/{variant}: {size / 1e6:.1f} MB, {layers} layers, cold {cold:.1f}s, "
-            f"warm {statistics.median(warm):.2f}s, healthy {statistics.median(st):.2f}s")
+        res[variant] = {"size": size, "layers": layers, **times, "start": statistics.median(st), "start_all": st}
+        log(f"{app}/{variant}: {size / 1e6:.1f} MB, {layers} layers, cold {times['cold']:.1f}s, "
+            f"warm {times['warm']:.2f}s, healthy {statistics.median(st):.2f}s")
     return res
+
+
+def rebuilds(ctx: Path, rel: str, tag: str, build_args: dict, runs: int) -> dict:
+    """A cold build (--no-cache), then `runs` warm rebuilds each after a one-line change to `rel`, then
+    `runs` rebuilds with nothing changed: seconds (medians for the warm ones)."""
+    cold = build(ctx, tag, build_args, no_cache=True)
+    warm = []
+    for i in range(runs):
+        one_line_change(ctx, rel, i)
+        warm.append(build(ctx, tag, build_args, no_cache=False))
+    # Nothing changed: every step cached, so this is the fixed cost (client, context, export)
+    # that a 1-line change pays too; warm minus this is what the change itself costs.
+    unchanged = statistics.median(build(ctx, tag, build_args, no_cache=False) for _ in range(runs))
+    return {"cold": cold, "warm": statistics.median(warm), "unchanged": unchanged, "warm_all": warm}
 
 
 T0 = time.perf_counter()
@@ -362,8 +367,9 @@ def main() -> int:
             "- Cold builds include the downloads from PyPI, so network speed adds noise. The "
             "optimized cold build does more (two stages, a venv), so it is not faster "
             "than the naive one. The gain is in warm rebuilds, size and attack surface.\n"
-            "- Optimized here runs on 3.11-runtime (the stacks use 3.11-floor): the sizes on the floor, "
-            "and the size target met there, are in the Image floor section below.\n"
+            "- Optimized here runs on 3.11-runtime (the stacks use 3.11-floor): the sizes and rebuild times "
+            "on the floor, and the size target met there, are in the Image floor section below "
+            "(bench/images/floor.py).\n"
             + ("- web installs nothing, so its cold build is well under 1 s, most of it the one RUN "
                "(a Python start that gzips the assets). A 1-line change misses the cache only at the "
                "last step (`COPY webserver/`; `--progress=plain` shows every other step CACHED, "
