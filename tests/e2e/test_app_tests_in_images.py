@@ -29,7 +29,7 @@ import pytest
 
 from apps import testservers
 from bench.images import floor, run
-from leanstack.images.source import INDEX_TYPES, MANIFEST_TYPES, ImageReadError, Reference, Registry
+from tools import registry
 
 pytestmark = pytest.mark.e2e
 
@@ -52,11 +52,12 @@ def engine_and_bases() -> None:
     if shutil.which("docker") is None or subprocess.run(["docker", "version"], capture_output=True).returncode != 0:
         pytest.skip("no Docker engine: run scripts/docker.sh")
     for ref in BASES.values():
-        parsed = Reference.parse(ref)
         try:
-            Registry(ref, parsed, timeout=10).json(f"manifests/{parsed.reference}", (*INDEX_TYPES, *MANIFEST_TYPES))
-        except ImageReadError as error:
-            pytest.skip(f"{error}: run scripts/base-images.sh")
+            found = registry.digest(ref)
+        except registry.RegistryError as error:
+            pytest.skip(f"{error}: run scripts/docker.sh")
+        if found is None:
+            pytest.skip(f"{ref} is not in the registry: run scripts/base-images.sh")
 
 
 @pytest.fixture(scope="module")
