@@ -78,7 +78,7 @@ def cost(
         from leanstack.costing.delta import cost_delta
         from leanstack.costing.images import image_changes, image_rows
         from leanstack.costing.output import print_table, signed, to_comment, to_json, to_markdown
-        from leanstack.images.targets import preview_facts
+        from leanstack.images.targets import built_facts, preview_facts
 
         source = stack_file_name(stack)
         try:
@@ -95,7 +95,9 @@ def cost(
                 preview = running.result()
         except PreviewError as error:
             raise _fail(err, str(error), 1)
-    image_delta = image_rows(image_changes(preview.steps), preview_facts)
+    # Old sides from the registry (by the digest in state); the new side of an image this preview
+    # built, from the OCI layout that build wrote (leanstack.images.layout).
+    image_delta = image_rows(image_changes(preview.steps), preview_facts, built_facts(work_dir, stack))
     report = cost_delta(stack, preview.steps, config.cost.sheet(), preview.counts, config.cost.cluster_fee_share, image_delta)
     chosen = output or (Format.table if sys.stdout.isatty() else Format.markdown)
     if chosen is Format.table:

@@ -5,6 +5,12 @@ nothing downstream. The image's size is checked against its budget after the bui
 layers against its dive rules (leanstack.images); an image over budget or breaking a rule fails
 `pulumi up` before any workload that uses it is touched, because those workloads take their image
 from the checked reference.
+
+With `build_on_preview`, a second Image, `layout` (named costing.images.layout_of the pushed one),
+builds the same build with one export, an OCI image layout directory (leanstack.images.layout), and does so in
+previews too: `leanstack cost` weighs a changed image's new side from it. pulumi-docker-build
+v0.0.22 never builds a `push: true` Image in a preview, and refuses a second export on it.
+BuildKit answers the layout's build from the cache the pushed build just filled.
 """
 
 from dataclasses import dataclass
@@ -16,6 +22,8 @@ import pulumi
 import pulumi_docker_build as docker_build
 
 from leanstack.config.resolve import ImageBuild
+from leanstack.costing.images import layout_of
+from leanstack.images.layout import build_layout
 from leanstack.images.source import ImageContents, ImageReadError, read_image
 from leanstack.images.targets import Target, failure_lines, inspect
 from leanstack.kube.quantities import MIB, parse_quantity
@@ -83,6 +91,7 @@ class OptimizedImageArgs:
 
 class OptimizedImage(pulumi.ComponentResource):
     image: docker_build.Image
+    layout: Optional[docker_build.Image]
     ref: pulumi.Output[str]
     size_bytes: pulumi.Output[int]
 
@@ -100,21 +109,37 @@ class OptimizedImage(pulumi.ComponentResource):
             # Inline cache metadata travels with the pushed image; the next build reuses its layers.
             cache = {"cache_from": [{"registry": {"ref": tag}}], "cache_to": [{"inline": {}}]}
         secrets = {secret: pulumi.Output.secret(content) for secret, content in build.secrets.items()}
-        self.image = image = docker_build.Image(
-            f"{name}-image",
-            tags=[tag],
+        same_build = dict(
             context={"location": build.context},
             dockerfile={"location": f"{build.context}/{build.dockerfile}"},
             target=build.target,
             build_args=dict(build.args),
             platforms=[build.platform],
-            push=True,
             builder={"name": args.builder} if args.builder else None,
-            build_on_preview=build.build_on_preview,
             secrets=secrets,
+        )
+        image_name = f"{name}-image"
+        self.image = image = docker_build.Image(
+            image_name,
+            tags=[tag],
+            push=True,
+            build_on_preview=build.build_on_preview,
+            **same_build,
             **cache,
             opts=pulumi.ResourceOptions(parent=self),
         )
+        self.layout = None
+        if build.build_on_preview:
+            layout = build_layout(pulumi.get_stack(), image_name)
+            self.layout = docker_build.Image(
+                layout_of(image_name),
+                push=False,
+                exports=[docker_build.ExportArgs(oci=docker_build.ExportOCIArgs(dest=str(layout), tar=False))],
+                build_on_preview=True,
+                **same_build,
+                cache_from=cache.get("cache_from"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[image]),
+            )
         measured = image.ref.apply(lambda ref: (ref, measure_size(ref)))
         self.size_bytes = measured.apply(lambda pair: pair[1])
         self.ref = measured.apply(lambda pair: check_rules(check_size_budget(args.service, pair[0], pair[1], build),

@@ -41,9 +41,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.registered.append(args)
         state = dict(args.inputs)
         if args.typ == IMAGE_TYPE:
-            (tag,) = args.inputs["tags"]
-            state["digest"] = fake_digest(tag)
-            state["ref"] = f"{tag}@{state['digest']}"
+            tags = args.inputs.get("tags") or []  # an OCI layout's build (build_on_preview) has none
+            state["digest"] = fake_digest(tags[0] if tags else args.name)
+            if tags:
+                state["ref"] = f"{tags[0]}@{state['digest']}"
         return f"{args.name}-id", state
 
     def call(self, args):

@@ -107,7 +107,8 @@ def to_json(report: DeltaReport) -> str:
         "total": {"old": report.old_total.as_dict(), "new": report.new_total.as_dict(), "delta": report.delta.as_dict()},
         "images": [{"op": i.op, "image": i.name, "old_ref": i.old_ref, "new_ref": i.new_ref,
                     "old": i.old and {"size": i.old.size, "efficiency": i.old.efficiency},
-                    "new": i.new and {"size": i.new.size, "efficiency": i.new.efficiency}, "note": i.note}
+                    "new": i.new and {"size": i.new.size, "efficiency": i.new.efficiency}, "note": i.note,
+                    "built_digest": i.built_digest}
                    for i in report.images],
         "warnings": list(report.warnings),
     }, indent=2) + "\n"

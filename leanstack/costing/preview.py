@@ -1,10 +1,13 @@
 """A real `pulumi preview`, as the steps the cost delta prices: one seam between us and the engine.
 
-It runs the Pulumi CLI's own machine-readable preview (`pulumi preview --json --show-sames`: the
-engine's preview digest, every step with its old and new state, unchanged ones included, because
-an HPA change moves what an unchanged Deployment costs) in one process, started before anything
-else so the caller's own checks overlap the engine's run (bench/cost_overhead.py,
-docs/benchmarks.md). A missing stack is the CLI's own exit code 6 (`ExitStackNotFound`): it is
+It runs the Pulumi CLI's own machine-readable preview (`pulumi preview --json --show-sames`, streamed
+as engine events with PULUMI_ENABLE_STREAMING_JSON_PREVIEW: every step with its old and new state,
+unchanged ones included, because an HPA change moves what an unchanged Deployment costs) in one
+process, read into the shape of the CLI's preview digest. Streamed, because the digest is written
+from each step as planned, before its provider answers: it lacks the outputs a step reports in
+the preview itself, such as the digest of an image built on preview (costing.images). The process
+starts before anything else so the caller's own checks overlap the engine's run
+(bench/cost_overhead.py, docs/benchmarks.md). A missing stack is the CLI's own exit code 6 (`ExitStackNotFound`): it is
 created and the preview run once more, so the common case costs one CLI run and no `stack ls`.
 """
 
@@ -15,7 +18,7 @@ import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from leanstack.costing.steps import Step
 
@@ -33,12 +36,40 @@ class Preview:
 
 
 def _start(arguments: list[str], work_dir: Path) -> subprocess.Popen:
-    environment = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    environment = {**os.environ, "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_ENABLE_STREAMING_JSON_PREVIEW": "true"}
     try:
         return subprocess.Popen(["pulumi", *arguments, "--non-interactive"], cwd=work_dir, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=environment)
     except FileNotFoundError:
         raise PreviewError("pulumi: command not found; run scripts/setup, then source scripts/toolchain-env.sh") from None
+
+
+def digest_of(lines: Iterable[str]) -> dict[str, Any]:
+    """The streamed preview's engine events (one JSON object a line) as the preview digest `--json`
+    prints (steps with oldState/newState, changeSummary, diagnostics), each step's newState taken
+    from its outputs event once the step ran. A line that is no JSON object is skipped."""
+    steps: list[dict[str, Any]] = []
+    running: dict[tuple[str, str], dict[str, Any]] = {}  # (urn, op) -> its step, for its outputs event
+    digest: dict[str, Any] = {"steps": steps, "diagnostics": []}
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        if "resourcePreEvent" in event or "resOutputsEvent" in event:
+            meta = (event.get("resourcePreEvent") or event["resOutputsEvent"])["metadata"]
+            step = running.get((meta["urn"], meta["op"]))
+            if step is None:
+                step = running[(meta["urn"], meta["op"])] = {"op": meta["op"], "urn": meta["urn"]}
+                steps.append(step)
+            step["oldState"], step["newState"] = meta.get("old"), meta.get("new")
+        elif "summaryEvent" in event:
+            digest["changeSummary"] = event["summaryEvent"].get("resourceChanges") or {}
+        elif "diagnosticEvent" in event:
+            digest["diagnostics"].append(event["diagnosticEvent"])
+    return digest
 
 
 def steps_of(digest: Mapping[str, Any]) -> list[Step]:
@@ -86,10 +117,7 @@ class RunningPreview:
                 raise PreviewError(created.stderr.read().strip())
             self._process = self._preview()
             stdout, stderr = self._process.communicate()
-        try:
-            digest = json.loads(stdout) if stdout.strip() else {}
-        except json.JSONDecodeError:
-            digest = {}
+        digest = digest_of(stdout.splitlines())
         if self._process.returncode != 0:
             raise PreviewError(error_lines(digest, stderr))
         return Preview(steps_of(digest), {str(op): int(n) for op, n in (digest.get("changeSummary") or {}).items()})

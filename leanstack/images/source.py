@@ -5,6 +5,9 @@
   the config blob, then every layer blob through a streaming tar reader (gzip detected).
 - Any other ref (`leanstack/api:dev`) is read from the local Docker engine with the docker SDK: the
   image's `save` stream (the `docker save` tar, as a stream of chunks), read once from front to back.
+- A build in an OCI image layout directory (BuildKit's `type=oci,tar=false` export: the build a
+  preview wrote without pushing it, leanstack.images.layout) is read by its digest from the
+  layout's blobs, as the registry's are read.
 
 Every failure is an ImageReadError whose text is one line naming the image.
 """
@@ -14,15 +17,18 @@ from __future__ import annotations
 import io
 import json
 import posixpath
+import re
 import tarfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Iterable, Iterator, Optional
 
 from leanstack.images.filesystem import Entry, read_layer
 
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
+DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
 # OCI-layout blobs of a docker save small enough to hold while telling a JSON document from a layer tar.
 SMALL_MEMBER = 4 << 20
@@ -68,12 +74,50 @@ def read_image(ref: str, platform: str = "linux/amd64", timeout: float = 30) -> 
     parsed = Reference.parse(ref)
     if parsed.registry is None:
         return from_engine(ref)
-    return Registry(ref, parsed, timeout).read(platform)
+    return Registry(ref, parsed, timeout).read(parsed.reference, platform)
 
 
-class Registry:
+class Manifests:
+    """Where an image's manifests and blobs are read from (a registry, an OCI layout): one walk from
+    the manifest a reference names (an index picks the platform's) to the config and each layer."""
+
+    ref: str
+    source: str  # names the store in errors: "registry 127.0.0.1:5000", "the OCI layout at ..."
+
+    def manifest(self, reference: str, accept: Iterable[str]) -> dict:
+        raise NotImplementedError
+
+    def blob(self, digest: str) -> IO[bytes]:
+        raise NotImplementedError
+
+    def read(self, reference: str, platform: str) -> ImageContents:
+        manifest = self.manifest(reference, (*INDEX_TYPES, *MANIFEST_TYPES))
+        if manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
+            manifest = self.manifest(pick(self.ref, manifest, platform), MANIFEST_TYPES)
+        if "config" not in manifest:
+            raise ImageReadError(f"image {self.ref}: {self.source} holds a manifest without a config "
+                                 f"({manifest.get('mediaType') or 'schema ' + str(manifest.get('schemaVersion'))})")
+        config_digest = manifest["config"]["digest"]
+        with self.blob(config_digest) as blob:
+            config = self.parse(blob, config_digest)
+        digests = [layer["digest"] for layer in manifest.get("layers", [])]
+        layers = []
+        for digest in digests:
+            with self.blob(digest) as blob:
+                layers.append(layer_entries(self.ref, digest, blob))
+        return ImageContents(self.ref, config, digests, layers)
+
+    def parse(self, stream: IO[bytes], what: str) -> dict:
+        try:
+            return json.load(stream)
+        except ValueError:
+            raise ImageReadError(f"image {self.ref}: {self.source} holds no JSON for {what}") from None
+
+
+class Registry(Manifests):
     def __init__(self, ref: str, parsed: Reference, timeout: float):
         self.ref, self.parsed, self.timeout = ref, parsed, timeout
+        self.source = f"registry {parsed.registry}"
         # Plain HTTP on loopback, as Docker treats 127.0.0.0/8 and localhost as insecure registries.
         host = (parsed.registry or "").rsplit(":", 1)[0]
         scheme = "http" if host.startswith("127.") or host in ("localhost", "[::1]") else "https"
@@ -85,44 +129,62 @@ class Registry:
             return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
             if error.code == 404:
-                raise ImageReadError(f"image {self.ref}: not found in registry {self.parsed.registry} "
+                raise ImageReadError(f"image {self.ref}: not found in {self.source} "
                                      f"(HTTP 404 for {path.split('/')[0]})") from None
             hint = "; pull it and name the engine's image instead (no registry login here)" if error.code == 401 else ""
-            raise ImageReadError(f"image {self.ref}: registry {self.parsed.registry} answered HTTP {error.code} "
+            raise ImageReadError(f"image {self.ref}: {self.source} answered HTTP {error.code} "
                                  f"for {path.split('/')[0]}{hint}") from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
-            raise ImageReadError(f"image {self.ref}: registry {self.parsed.registry} does not answer ({reason})") from None
+            raise ImageReadError(f"image {self.ref}: {self.source} does not answer ({reason})") from None
 
-    def json(self, path: str, accept: Iterable[str] = ()) -> dict:
+    def manifest(self, reference: str, accept: Iterable[str]) -> dict:
+        path = f"manifests/{reference}"
         with self.open(path, accept) as response:
-            try:
-                return json.load(response)
-            except ValueError:
-                raise ImageReadError(f"image {self.ref}: registry {self.parsed.registry} sent no JSON for {path}") from None
+            return self.parse(response, path)
 
-    def read(self, platform: str) -> ImageContents:
-        manifest = self.json(f"manifests/{self.parsed.reference}", (*INDEX_TYPES, *MANIFEST_TYPES))
-        if manifest.get("mediaType") in INDEX_TYPES or "manifests" in manifest:
-            manifest = self.json(f"manifests/{self.pick(manifest, platform)}", MANIFEST_TYPES)
-        if "config" not in manifest:
-            raise ImageReadError(f"image {self.ref}: registry {self.parsed.registry} sent a manifest without a config "
-                                 f"({manifest.get('mediaType') or 'schema ' + str(manifest.get('schemaVersion'))})")
-        config = self.json(f"blobs/{manifest['config']['digest']}")
-        digests = [layer["digest"] for layer in manifest.get("layers", [])]
-        layers = []
-        for digest in digests:
-            with self.open(f"blobs/{digest}") as blob:
-                layers.append(layer_entries(self.ref, digest, blob))
-        return ImageContents(self.ref, config, digests, layers)
+    def blob(self, digest: str) -> IO[bytes]:
+        return self.open(f"blobs/{digest}")
 
-    def pick(self, index: dict, platform: str) -> str:
-        os_name, _, arch = platform.partition("/")
-        for entry in index.get("manifests", []):
-            wanted = entry.get("platform", {})
-            if wanted.get("os") == os_name and wanted.get("architecture") == arch.split("/")[0]:
-                return entry["digest"]
-        raise ImageReadError(f"image {self.ref}: has no {platform} manifest")
+
+class Layout(Manifests):
+    """An OCI image layout directory: every manifest and blob is a file under blobs/<algorithm>/."""
+
+    def __init__(self, ref: str, path: Path):
+        self.ref, self.path = ref, path
+        self.source = f"the OCI layout at {path}"
+
+    def blob(self, digest: str) -> IO[bytes]:
+        algorithm, _, encoded = digest.partition(":")
+        try:
+            return open(self.path / "blobs" / algorithm / encoded, "rb")
+        except FileNotFoundError:
+            if not (self.path / "oci-layout").is_file():
+                raise ImageReadError(f"image {self.ref}: no OCI layout at {self.path}") from None
+            raise ImageReadError(f"image {self.ref}: {self.source} holds no blob {digest}") from None
+        except OSError as error:
+            raise ImageReadError(f"image {self.ref}: {self.source} is not readable ({error})") from None
+
+    def manifest(self, reference: str, accept: Iterable[str]) -> dict:
+        with self.blob(reference) as blob:
+            return self.parse(blob, reference)
+
+
+def read_layout(ref: str, path: Path, digest: str, platform: str = "linux/amd64") -> ImageContents:
+    """The build `digest` names (an image index or a manifest) in the OCI layout directory at `path`."""
+    if not DIGEST.match(digest):
+        raise ImageReadError(f"image {ref}: {digest!r} is not a digest; use sha256:<64 hex digits>")
+    return Layout(ref, path).read(digest, platform)
+
+
+def pick(ref: str, index: dict, platform: str) -> str:
+    """The digest of the index's manifest for `platform` (an attestation's "unknown/unknown" never matches)."""
+    os_name, _, arch = platform.partition("/")
+    for entry in index.get("manifests", []):
+        wanted = entry.get("platform", {})
+        if wanted.get("os") == os_name and wanted.get("architecture") == arch.split("/")[0]:
+            return entry["digest"]
+    raise ImageReadError(f"image {ref}: has no {platform} manifest")
 
 
 def layer_entries(ref: str, name: str, stream: IO[bytes]) -> list[Entry]:

@@ -14,8 +14,9 @@ from leanstack.config.resolve import ImageRules, builds
 from leanstack.config.schema import StackConfig
 from leanstack.costing.images import ImageFacts
 from leanstack.images.gates import RuleResult, evaluate, failures
+from leanstack.images.layout import build_layout
 from leanstack.images.report import ImageReport, build_report
-from leanstack.images.source import ImageContents, ImageReadError, read_image
+from leanstack.images.source import DIGEST, ImageContents, ImageReadError, read_image, read_layout
 
 
 @dataclass(frozen=True)
@@ -60,27 +61,23 @@ def facts_cache() -> Optional[Path]:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "leanstack" / "image-facts"
 
 
-def preview_facts(ref: str, read: Callable[[str], ImageContents] = read_image,
-                  cache: Optional[Path] = None) -> Union[ImageFacts, str]:
-    """An image's size and dive efficiency for the preview's image delta, or the one line saying why
-    it could not be read (a registry that does not answer): the cost report still prints.
+def _kept(cache: Optional[Path], digest: Optional[str]) -> Optional[Path]:
+    """Where the facts of the image with `digest` (sha256:...) are kept (None: no digest, or no cache)."""
+    return cache / f"{digest.replace(':', '-')}.json" if cache and digest else None
 
-    Reading every layer costs about a second per image on each preview, also for images the
-    preview leaves as they are; a digest names immutable content, so what was read for a
-    `repo@sha256:...` ref is kept in `cache` (default facts_cache()) and read from there next time."""
-    cache = facts_cache() if cache is None else cache
-    kept = cache / f"{ref.rsplit('@', 1)[1].replace(':', '-')}.json" if cache and DIGEST_REF.match(ref) else None
-    if kept:
-        try:
-            data = json.loads(kept.read_text(encoding="utf-8"))
-            return ImageFacts(int(data["size"]), float(data["efficiency"]))
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # not kept yet, or unreadable: read the image
+
+def _load(kept: Optional[Path]) -> Optional[ImageFacts]:
+    if kept is None:
+        return None
     try:
-        contents = read(ref)
-    except ImageReadError as error:
-        return str(error)
-    report = build_report(ref, contents.config, contents.digests, contents.layers, top=0)
+        data = json.loads(kept.read_text(encoding="utf-8"))
+        return ImageFacts(int(data["size"]), float(data["efficiency"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # not kept yet, or unreadable: read the image
+
+
+def _weigh(contents: ImageContents, kept: Optional[Path]) -> ImageFacts:
+    report = build_report(contents.ref, contents.config, contents.digests, contents.layers, top=0)
     facts = ImageFacts(report.size, report.efficiency.score)
     if kept:
         try:
@@ -90,4 +87,47 @@ def preview_facts(ref: str, read: Callable[[str], ImageContents] = read_image,
             partial.replace(kept)  # atomic: a concurrent preview reads the whole file or none
         except OSError:
             pass  # a read-only cache directory only costs the next preview the read
+    return facts
+
+
+def preview_facts(ref: str, read: Callable[[str], ImageContents] = read_image,
+                  cache: Optional[Path] = None) -> Union[ImageFacts, str]:
+    """An image's size and dive efficiency for the preview's image delta, or the one line saying why
+    it could not be read (a registry that does not answer): the cost report still prints.
+
+    Reading every layer costs about a second per image on each preview, also for images the
+    preview leaves as they are; a digest names immutable content, so what was read for a
+    `repo@sha256:...` ref is kept in `cache` (default facts_cache()) and read from there next time."""
+    kept = _kept(facts_cache() if cache is None else cache, ref.rsplit("@", 1)[1] if DIGEST_REF.match(ref) else None)
+    facts = _load(kept)
+    if facts is not None:
+        return facts
+    try:
+        contents = read(ref)
+    except ImageReadError as error:
+        return str(error)
+    return _weigh(contents, kept)
+
+
+def built_facts(work_dir: Path, stack: str, read: Callable[[str, Path, str], ImageContents] = read_layout,
+                cache: Optional[Path] = None) -> Callable[[str, str], Union[ImageFacts, str]]:
+    """The reader of the builds a preview of `stack` wrote as OCI layouts (costing.images.image_rows'
+    `built`): the new side of the Image `image` is the build `digest` (the preview's step names it)
+    in the layout directory at images.layout.build_layout, under `work_dir`. Kept per digest as
+    preview_facts keeps."""
+    cache = facts_cache() if cache is None else cache
+
+    def facts(image: str, digest: str) -> Union[ImageFacts, str]:
+        if not DIGEST.match(digest):  # it names a file in the cache and in the layout
+            return f"image {image}: the preview names {digest!r}, not a digest"
+        kept = _kept(cache, digest)
+        found = _load(kept)
+        if found is not None:
+            return found
+        try:
+            contents = read(f"{image}@{digest}", work_dir / build_layout(stack, image), digest)
+        except ImageReadError as error:
+            return str(error)
+        return _weigh(contents, kept)
+
     return facts

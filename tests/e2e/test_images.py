@@ -20,6 +20,8 @@ import docker
 import pytest
 from pulumi import automation as auto
 
+from leanstack.images.targets import preview_facts
+
 pytestmark = pytest.mark.e2e
 
 
@@ -141,26 +143,35 @@ def test_an_image_over_budget_fails_up_and_leaves_its_deployment_unchanged(proje
     assert deployments[0]["inputs"] == before[0]["inputs"]
 
 
-def test_a_source_change_shows_the_images_old_size_and_its_pending_rebuild_in_cost(project):
+def test_a_source_change_shows_the_images_old_and_new_size_in_cost_before_up_pushes_it(project, tmp_path):
     """The real engine's preview of an edited api source: the Image's old digest in state is read from
-    the registry (size, efficiency); its new ref is unknown until `up` pushes it, and the row says so."""
+    the registry; dev builds on preview, so the new build, which no registry holds, is read from the
+    OCI layout its layout Image wrote. Then `up` pushes an image of that size."""
     _, events = project.up("dev")
     old_ref = events.outputs["images"]["api"]
-    (project.directory / "apps" / "api" / "app" / "changed.py").write_text("CHANGED = True\n")
+    (project.directory / "apps" / "api" / "app" / "changed.py").write_text("CHANGED = 'x' * 1\n" + "#" * 200_000 + "\n")
     run = [sys.executable, "-m", "leanstack.cli", "cost", "--stack", "dev", "--work-dir", str(project.directory)]
     root = Path(__file__).resolve().parents[2]
     result = subprocess.run([*run, "--format", "json"], env=project.env, capture_output=True, text=True,
                             timeout=600, cwd=root)
     assert result.returncode == 0, result.stderr
     images = {image["image"]: image for image in json.loads(result.stdout)["images"]}
+    assert set(images) == {"api-image", "web-image", "worker-image"}  # the layout Images are no rows of their own
     api = images["api-image"]
-    assert (api["op"], api["old_ref"], api["new_ref"]) == ("update", old_ref, None)
+    assert (api["op"], api["old_ref"], api["new_ref"], api["note"]) == ("update", old_ref, None, "")
     assert api["old"]["size"] > 10_000_000 and 0.9 <= api["old"]["efficiency"] <= 1
-    assert api["note"] == "built by `up` (the provider pushes only then)"
-    assert images["worker-image"]["op"] == "same"
-    assert images["worker-image"]["new"] == images["worker-image"]["old"]
+    # The new file adds its 200 kB to the image, in one layer of the build.
+    assert 190_000 <= api["new"]["size"] - api["old"]["size"] <= 260_000, (api["old"], api["new"])
+    assert api["built_digest"].startswith("sha256:")
+    assert images["worker-image"]["op"] == "same" and images["worker-image"]["new"] == images["worker-image"]["old"]
+    assert project.stack("dev").outputs()["images"].value["api"] == old_ref  # the preview pushed nothing
     markdown = subprocess.run([*run, "--format", "comment"], env=project.env, capture_output=True, text=True,
                               timeout=600, cwd=root)
     assert markdown.returncode == 0, markdown.stderr
-    size = f"{api['old']['size'] / 1e6:.1f} MB ({api['old']['efficiency']:.1%}) -> –"
-    assert f"| ~ update | `api-image` | {size} | built by `up`" in markdown.stdout
+    sizes = f"{api['old']['size'] / 1e6:.1f} MB ({api['old']['efficiency']:.1%}) -> {api['new']['size'] / 1e6:.1f} MB"
+    assert f"| ~ update | `api-image` | {sizes}" in markdown.stdout
+    _, events = project.up("dev")
+    new_ref = events.outputs["images"]["api"]
+    assert new_ref != old_ref
+    pushed = preview_facts(new_ref, cache=tmp_path / "facts")
+    assert (pushed.size, round(pushed.efficiency, 6)) == (api["new"]["size"], round(api["new"]["efficiency"], 6))

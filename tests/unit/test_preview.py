@@ -1,6 +1,8 @@
 """Reading the engine's preview digest (`pulumi preview --json --show-sames`) into priced steps."""
 
-from leanstack.costing.preview import error_lines, steps_of
+import json
+
+from leanstack.costing.preview import digest_of, error_lines, steps_of
 
 DIGEST = {
     "steps": [
@@ -33,3 +35,30 @@ def test_a_failed_preview_reads_as_the_programs_own_error_lines():
     assert error_lines(digest, "") == ("Pulumi.dev.yaml: cost: unknown price sheet 'azure'\n"
                                        "Pulumi.dev.yaml: namespace: must not be empty")
     assert error_lines({}, "pulumi: no such stack\n") == "pulumi: no such stack"
+
+
+def test_the_streamed_events_read_as_the_digest_with_the_outputs_each_step_reported():
+    """Engine events as PULUMI_ENABLE_STREAMING_JSON_PREVIEW streams them (pulumi v3.259): a step's
+    pre event plans it; its outputs event carries what the provider reported in the preview."""
+    urn = "urn:pulumi:dev::leanstack::docker-build:index:Image::api-image-layout"
+    old = {"type": "docker-build:index:Image", "inputs": {"push": False}, "outputs": {"digest": "sha256:old"}}
+    planned = {"type": "docker-build:index:Image", "inputs": {"push": False}}
+    built = {**planned, "outputs": {"digest": "sha256:new"}}
+    replaced = "urn:pulumi:dev::leanstack::kubernetes:batch/v1:Job::api-migrate"
+    job = {"type": "kubernetes:batch/v1:Job", "inputs": {"kind": "Job"}}
+    lines = [json.dumps(event) for event in [
+        {"sequence": 0, "preludeEvent": {"config": {}}},
+        {"diagnosticEvent": {"severity": "debug", "message": "registering resource"}},
+        {"resourcePreEvent": {"metadata": {"op": "update", "urn": urn, "old": old, "new": planned}}},
+        {"resourcePreEvent": {"metadata": {"op": "create-replacement", "urn": replaced, "old": job, "new": job}}},
+        {"resourcePreEvent": {"metadata": {"op": "replace", "urn": replaced, "old": job, "new": job}}},
+        {"resOutputsEvent": {"metadata": {"op": "update", "urn": urn, "old": old, "new": built}}},
+        {"diagnosticEvent": {"severity": "error", "message": "error: boom\n", "urn": urn}},
+        {"summaryEvent": {"resourceChanges": {"update": 1, "replace": 1}}},
+    ]] + ["not json", "[]"]
+    digest = digest_of(lines)
+    assert digest["changeSummary"] == {"update": 1, "replace": 1}
+    assert error_lines(digest, "") == "boom"
+    image, *job_steps = steps_of(digest)
+    assert (image.op, image.old_outputs, image.new_outputs) == ("update", {"digest": "sha256:old"}, {"digest": "sha256:new"})
+    assert [step.op for step in job_steps] == ["create-replacement", "replace"]
