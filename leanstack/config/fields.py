@@ -97,7 +97,9 @@ class ImageBuild(Strict):
     platform: str = Field("linux/amd64", pattern=r"^[a-z0-9]+/[a-z0-9_]+(/[a-z0-9]+)?$")
     size_budget: Optional[Quantity] = Field(None, description="Largest allowed image size, e.g. 150Mi.")
     cache_from_registry: bool = Field(True, description="Reuse the last pushed image's layers as build cache.")
-    build_on_preview: bool = Field(False, description="Build during previews too (needs a Docker engine there).")
+    build_on_preview: bool = Field(False, description="Build during previews too (needs BuildKit there), into an OCI "
+                                   "layout under .leanstack-cache/builds: `leanstack cost` then shows a changed "
+                                   "image's new size and efficiency.")
     secret_files: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")], str] = Field(
         default_factory=dict,
         description="BuildKit secret id -> host file (RUN --mount=type=secret); never stored in a layer.",
