@@ -22,7 +22,9 @@ DNS_LABEL = names.DNS_1035_LABEL
 HOSTNAME = names.DNS_1123_SUBDOMAIN
 ENV_NAME = r"^[A-Za-z_][A-Za-z0-9_]*$"
 CONFIG_KEY = r"^[A-Za-z][A-Za-z0-9_-]*$"
-DIGEST_REF = re.compile(r"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[\w][\w.-]{0,127}))?@sha256:[0-9a-f]{64}$")
+SHA256_DIGEST = r"sha256:[0-9a-f]{64}"
+DIGEST = re.compile(rf"^{SHA256_DIGEST}$")
+DIGEST_REF = re.compile(rf"^(?P<repo>[a-z0-9][a-z0-9._/:-]*?)(:(?P<tag>[\w][\w.-]{{0,127}}))?@{SHA256_DIGEST}$")
 
 
 def _positive_quantity(value: str) -> str:

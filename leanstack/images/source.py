@@ -17,18 +17,18 @@ from __future__ import annotations
 import io
 import json
 import posixpath
-import re
 import tarfile
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Iterable, Iterator, Optional
 
+from leanstack.config.fields import DIGEST
 from leanstack.images.filesystem import Entry, read_layer
 
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json", "application/vnd.docker.distribution.manifest.list.v2+json")
-DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 MANIFEST_TYPES = ("application/vnd.oci.image.manifest.v1+json", "application/vnd.docker.distribution.manifest.v2+json")
 # OCI-layout blobs of a docker save small enough to hold while telling a JSON document from a layer tar.
 SMALL_MEMBER = 4 << 20
@@ -77,18 +77,20 @@ def read_image(ref: str, platform: str = "linux/amd64", timeout: float = 30) -> 
     return Registry(ref, parsed, timeout).read(parsed.reference, platform)
 
 
-class Manifests:
+class Manifests(ABC):
     """Where an image's manifests and blobs are read from (a registry, an OCI layout): one walk from
     the manifest a reference names (an index picks the platform's) to the config and each layer."""
 
     ref: str
     source: str  # names the store in errors: "registry 127.0.0.1:5000", "the OCI layout at ..."
 
+    @abstractmethod
     def manifest(self, reference: str, accept: Iterable[str]) -> dict:
-        raise NotImplementedError
+        """The manifest or index `reference` (a tag or a digest) names, as JSON."""
 
+    @abstractmethod
     def blob(self, digest: str) -> IO[bytes]:
-        raise NotImplementedError
+        """The blob `digest` names, as a stream."""
 
     def read(self, reference: str, platform: str) -> ImageContents:
         manifest = self.manifest(reference, (*INDEX_TYPES, *MANIFEST_TYPES))

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Union
 
-from leanstack.config.fields import DIGEST_REF
+from leanstack.config.fields import DIGEST, DIGEST_REF
 from leanstack.config.resolve import ImageRules, builds
 from leanstack.config.schema import StackConfig
 from leanstack.costing.images import ImageFacts
 from leanstack.images.gates import RuleResult, evaluate, failures
 from leanstack.images.layout import build_layout
 from leanstack.images.report import ImageReport, build_report
-from leanstack.images.source import DIGEST, ImageContents, ImageReadError, read_image, read_layout
+from leanstack.images.source import ImageContents, ImageReadError, read_image, read_layout
 
 
 @dataclass(frozen=True)

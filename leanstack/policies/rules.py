@@ -15,13 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Callable, Optional
 
+from leanstack.config.fields import SHA256_DIGEST
 from leanstack.kube import labels
 from leanstack.kube.manifest import LONG_RUNNING, containers, describe, dig, items, kind_of, mapping, pod_spec
 from leanstack.kube.quantities import QuantityError, parse_quantity
 from leanstack.policies.settings import Settings
 
 DEFAULTS = Settings()
-DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
+DIGEST = re.compile(rf"@{SHA256_DIGEST}$")
 # Restricted Pod Security admits this one added capability; everything else stays dropped.
 ALLOWED_ADDED_CAPABILITIES = {"NET_BIND_SERVICE"}
 
