@@ -123,7 +123,9 @@ class OptimizedImage(pulumi.ComponentResource):
             image_name,
             tags=[tag],
             push=True,
-            build_on_preview=build.build_on_preview,
+            # v0.0.22 never builds a pushed Image in a preview, only warns that it skipped it: the
+            # layout Image below is the build a preview makes.
+            build_on_preview=False,
             **same_build,
             **cache,
             opts=pulumi.ResourceOptions(parent=self),

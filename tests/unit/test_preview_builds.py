@@ -52,6 +52,7 @@ def test_build_on_preview_adds_an_image_that_writes_the_same_build_as_an_oci_lay
     assert set(images) == {"api-image", layout_of("api-image")}
     pushed, layout = images["api-image"], images[layout_of("api-image")]
     assert pushed["push"] is True and "exports" not in pushed
+    assert pushed["buildOnPreview"] is False  # v0.0.22 would only warn that it skipped the build
     assert layout["push"] is False and layout["buildOnPreview"] is True and "tags" not in layout
     (export,) = layout["exports"]
     assert export["oci"]["dest"] == str(build_layout("dev", "api-image")) and export["oci"]["tar"] is False
