@@ -7,8 +7,8 @@ layers against its dive rules (leanstack.images); an image over budget or breaki
 from the checked reference.
 
 With `build_on_preview`, a second Image, `layout` (named costing.images.layout_of the pushed one),
-builds the same build with one export, an OCI image layout directory (leanstack.images.layout), and does so in
-previews too: `leanstack cost` weighs a changed image's new side from it. pulumi-docker-build
+builds the same build with one export, an OCI image layout directory (leanstack.images.layout),
+and does so in previews too: `leanstack cost` weighs a changed image's new side from it. pulumi-docker-build
 v0.0.22 never builds a `push: true` Image in a preview, and refuses a second export on it.
 BuildKit answers the layout's build from the cache the pushed build just filled.
 """

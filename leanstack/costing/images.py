@@ -2,9 +2,9 @@
 
 What the engine's preview knows about a docker-build Image (pulumi-docker-build v0.0.22): the old
 state's outputs carry `ref` (repo:tag@sha256:..., the digest pushed by the last `up`), so the old
-image is read by its digest in state. A `same` step carries no outputs on its new side: its image
-is the one in state. The pushed Image of a changed build has the engine's unknown value as its new
-`ref` (the provider builds a `push: true` Image only at `up`). A build with `build_on_preview` has a
+image is read by its digest in state; a `same` step's image is the one in state. The pushed Image
+of a changed build reports no digest in a preview (its tag as `ref`, or the engine's unknown
+value): the provider builds a `push: true` Image only at `up`. A build with `build_on_preview` has a
 second Image, `layout_of(image)`, that writes the same build as an OCI layout and does build in a
 preview: its step's new `digest` names that build, and the new side is read from the layout
 (leanstack.images.layout) by a second reader. Without one the row says `up` builds the image.

@@ -7,8 +7,9 @@ process, read into the shape of the CLI's preview digest. Streamed, because the 
 from each step as planned, before its provider answers: it lacks the outputs a step reports in
 the preview itself, such as the digest of an image built on preview (costing.images). The process
 starts before anything else so the caller's own checks overlap the engine's run
-(bench/cost_overhead.py, docs/benchmarks.md). A missing stack is the CLI's own exit code 6 (`ExitStackNotFound`): it is
-created and the preview run once more, so the common case costs one CLI run and no `stack ls`.
+(bench/cost_overhead.py, docs/benchmarks.md). A missing stack is the CLI's own exit code 6
+(`ExitStackNotFound`): it is created and the preview run once more, so the common case costs one
+CLI run and no `stack ls`.
 """
 
 from __future__ import annotations
