@@ -7,7 +7,10 @@ from collections import Counter
 import pytest
 from pulumi import automation as auto
 
+from leanstack.config.resolve import builds
+from leanstack.config.stack_file import load_stack_file
 from leanstack.costing.delta import op_name
+from leanstack.costing.images import IMAGE_TYPE
 from leanstack.kube import labels
 
 from leanstack.render.pod import PROBE_PROFILES
@@ -19,7 +22,10 @@ pytestmark = pytest.mark.e2e
 def test_first_preview_creates_exactly_the_dev_stack_and_shows_its_cost(project):
     result, events = project.preview("dev")
     created = Counter({t: ops.count("create") for t, ops in events.ops().items()})
-    assert created == Counter({**DEV_RESOURCES, "pulumi:pulumi:Stack": 1})
+    # The unit tests' copy of the shop, plus the committed dev's layout Images: one per build on preview.
+    layouts = sum(build.build_on_preview for build in builds(load_stack_file(project.directory / "Pulumi.dev.yaml"), {}).values())
+    assert layouts == 3
+    assert created == Counter({**DEV_RESOURCES, IMAGE_TYPE: DEV_RESOURCES[IMAGE_TYPE] + layouts, "pulumi:pulumi:Stack": 1})
     assert {op_name(op) for op in result.change_summary} == {"create"}
     cost = events.outputs["cost"]
     assert cost["sheet"] == "opencost-default" and float(cost["monthly"]["baseline"]) > 0
