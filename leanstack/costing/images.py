@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Iterable, Optional, Union
 
+from leanstack.config.fields import DIGEST_REF
 from leanstack.costing.steps import Step, merge_steps
 from leanstack.kube.quantities import human_bytes as human
 
@@ -77,7 +78,7 @@ def image_changes(steps: Iterable[Step]) -> list[ImageChange]:
         # A `same` step's image is the one in state. A pushed Image the preview did not build reports
         # its tag as `ref` (the provider's default before a build): only a digest ref names the new image.
         new_ref = old_ref if step.op == "same" else None if step.op == "delete" else _known(step.new_outputs, "ref")
-        new_ref = new_ref if new_ref and "@sha256:" in new_ref else None
+        new_ref = new_ref if new_ref and DIGEST_REF.match(new_ref) else None
         layout = images.get(layout_of(name))
         built = None
         if new_ref is None and step.op != "delete" and layout is not None and layout.op != "same":

@@ -62,8 +62,9 @@ def facts_cache() -> Optional[Path]:
 
 
 def _kept(cache: Optional[Path], digest: Optional[str]) -> Optional[Path]:
-    """Where the facts of the image with `digest` (sha256:...) are kept (None: no digest, or no cache)."""
-    return cache / f"{digest.replace(':', '-')}.json" if cache and digest else None
+    """Where the facts of the image with `digest` (sha256:...) are kept (None: no digest, or no cache).
+    Only a digest's shape names a file: anything else is never looked up or kept."""
+    return cache / f"{digest.replace(':', '-')}.json" if cache and digest and DIGEST.match(digest) else None
 
 
 def _load(kept: Optional[Path]) -> Optional[ImageFacts]:
@@ -118,8 +119,6 @@ def built_facts(work_dir: Path, stack: str, read: Callable[[str, Path, str], Ima
     cache = facts_cache() if cache is None else cache
 
     def facts(image: str, digest: str) -> Union[ImageFacts, str]:
-        if not DIGEST.match(digest):  # it names a file in the cache and in the layout
-            return f"image {image}: the preview names {digest!r}, not a digest"
         kept = _kept(cache, digest)
         found = _load(kept)
         if found is not None:
